@@ -1,0 +1,347 @@
+/* shotclock.h: the public C API of libshotclock, the ML-inference and program profiler. */
+#ifndef SHOTCLOCK_H
+#define SHOTCLOCK_H
+
+/*
+ * Conventions, stated once:
+ *
+ * - Every public name starts with sc_ or SC_.
+ * - Functions that can fail return int: 0 on success or a negative SC_E... code; sc_strerror()
+ *   turns a code into a sentence. The library never prints.
+ * - Opaque handles are made by sc_x_new() and released by sc_x_free(); sc_x_free(NULL) is a no-op.
+ *   Plain result structs (sc_memory_profile, sc_time_profile, sc_summary, ...) are filled into
+ *   storage the caller owns; they hold no pointers the caller must free.
+ * - A figure that could not be measured is NAN (for doubles) or -1 (for counts) and the report
+ *   says why; it is never silently 0.
+ * - Times are seconds (double) unless the name says _ns or _ms; memory is MiB ("_mb", 2^20 bytes)
+ *   unless the name says _bytes or _kb.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SC_VERSION       "0.1.0"
+#define SC_REPORT_SCHEMA "shotclock.report/1"
+
+/* ---- errors ------------------------------------------------------------------------------- */
+
+enum {
+	SC_OK = 0,
+	SC_ENOMEM = -1,       /* out of memory */
+	SC_EINVAL = -2,       /* invalid argument */
+	SC_EIO = -3,          /* reading or writing a file failed (errno is kept) */
+	SC_EPARSE = -4,       /* text could not be parsed */
+	SC_ENOTFOUND = -5,    /* a command, file or field does not exist */
+	SC_ESPAWN = -6,       /* a process could not be started */
+	SC_EUNAVAILABLE = -7, /* the figure cannot be measured on this system */
+	SC_ECOMMAND = -8,     /* the profiled command failed: non-zero exit, signal or timeout */
+	SC_ENOEXEC = -9       /* the command exists but cannot be executed (permissions, format) */
+};
+
+/* A sentence describing err ("out of memory"); never NULL. */
+const char *sc_strerror(int err);
+
+/* ---- statistics --------------------------------------------------------------------------- */
+
+/*
+ * Summary of a sample of measurements. ci95_low/ci95_high bound the mean with 95% confidence
+ * (Student's t, n-1 degrees of freedom). Outliers are values whose modified z-score
+ * 0.6745 * |x - median| / MAD exceeds 3.5 (Iglewicz and Hoaglin, 1993).
+ */
+typedef struct sc_summary {
+	size_t n;
+	double mean;
+	double stddev; /* sample standard deviation (n-1); 0 when n == 1 */
+	double median;
+	double min;
+	double max;
+	double mad; /* median absolute deviation, unscaled */
+	double ci95_low;
+	double ci95_high;
+	size_t outliers;
+} sc_summary;
+
+/* Summarises values[0..n). n == 0 -> SC_EINVAL. Non-finite values -> SC_EINVAL. */
+int sc_summarize(const double *values, size_t n, sc_summary *out);
+
+/* The p-th percentile (0 <= p <= 100) of ascending sorted[0..n), linear interpolation between
+ * closest ranks (Hyndman and Fan type 7, the default of R and NumPy). n == 0 -> NAN. */
+double sc_percentile_sorted(const double *sorted, size_t n, double p);
+
+/* ---- latency histogram -------------------------------------------------------------------- */
+
+/*
+ * A log-linear histogram of nanosecond values: fixed memory (independent of how many values are
+ * recorded), every percentile within 1% relative error of the exact one.
+ */
+typedef struct sc_histogram sc_histogram;
+
+sc_histogram *sc_histogram_new(void);
+void sc_histogram_free(sc_histogram *h);
+void sc_histogram_reset(sc_histogram *h);
+void sc_histogram_record(sc_histogram *h, uint64_t value_ns);
+uint64_t sc_histogram_count(const sc_histogram *h);
+/* 0 <= p <= 100; an empty histogram returns 0. min/max are exact. */
+uint64_t sc_histogram_percentile(const sc_histogram *h, double p);
+uint64_t sc_histogram_min(const sc_histogram *h);
+uint64_t sc_histogram_max(const sc_histogram *h);
+double sc_histogram_mean(const sc_histogram *h);
+/* Adds every value recorded in src to dst. */
+void sc_histogram_merge(sc_histogram *dst, const sc_histogram *src);
+
+/* Latency percentiles in milliseconds. source is "per-sample" when every sample was timed,
+ * "per-run" when the figures are the distribution of whole-run times divided by n_samples. */
+typedef struct sc_latency {
+	bool available;
+	uint64_t count;
+	double mean_ms;
+	double p50_ms;
+	double p90_ms;
+	double p95_ms;
+	double p99_ms;
+	double p999_ms;
+	double max_ms;
+	const char *source; /* static string */
+} sc_latency;
+
+/* ---- system information ------------------------------------------------------------------- */
+
+typedef struct sc_system_info {
+	int cpus; /* online CPUs */
+	char cpu_model[128];
+	char kernel[128]; /* uname sysname release machine */
+	char hostname[64];
+	double memory_total_mb;     /* /proc/meminfo MemTotal */
+	double memory_available_mb; /* /proc/meminfo MemAvailable */
+	double load_avg[3];         /* /proc/loadavg, 1 5 15 minutes */
+	char disk_path[256];        /* the filesystem holding this path (the working directory) */
+	double disk_total_gb;
+	double disk_free_gb;
+	double disk_used_percent;
+} sc_system_info;
+
+/* Fills *out from /proc, uname and statvfs(disk_path or "."). Fields that cannot be read are
+ * NAN / -1 / "". Returns 0, or an error only when nothing at all could be read. */
+int sc_system_info_collect(const char *disk_path, sc_system_info *out);
+
+/* ---- in-process profiling ----------------------------------------------------------------- */
+
+/* Memory of this process around a workload (seed: MemoryProfile). */
+typedef struct sc_memory_profile {
+	double baseline_memory_mb; /* VmRSS before the workload */
+	double peak_memory_mb;     /* VmHWM after the workload, peak reset before it */
+	double memory_increase_mb; /* peak - baseline */
+	bool peak_reset;           /* false: clear_refs could not reset the peak, so the peak may
+	                              predate the workload (then the report says so) */
+	int64_t minor_faults;      /* page faults during the workload */
+	int64_t major_faults;
+} sc_memory_profile;
+
+/* Time of a workload (seed: TimeProfile). */
+typedef struct sc_time_profile {
+	double total_time;                 /* wall seconds */
+	uint64_t n_samples;                /* predictions the workload made */
+	double avg_time_per_sample;        /* total_time / n_samples */
+	double throughput_samples_per_sec; /* n_samples / total_time */
+	double cpu_user_s;
+	double cpu_sys_s;
+	double cpu_utilization; /* (user + sys) / wall: cores kept busy */
+	sc_latency latency;     /* per-sample when sc_profile_samples timed each one */
+} sc_time_profile;
+
+typedef struct sc_profiler sc_profiler;
+
+sc_profiler *sc_profiler_new(void);
+void sc_profiler_free(sc_profiler *p);
+/* The first error the profiler met while recording (SC_ENOMEM when a profile could not be stored);
+ * 0 when every profile was recorded. */
+int sc_profiler_status(const sc_profiler *p);
+
+typedef void *(*sc_workload_fn)(void *ctx);
+typedef void (*sc_sample_fn)(void *ctx, uint64_t index);
+
+/*
+ * Runs fn(ctx) once and returns its result (the seed's profile_comprehensive). n_samples is how
+ * many predictions the workload makes (>= 1). Fills *memory and *time (either may be NULL) and
+ * records the profile under name in p, for sc_report_create().
+ */
+void *sc_profile_comprehensive(sc_profiler *p, const char *name, sc_workload_fn fn, void *ctx,
+                               uint64_t n_samples, sc_memory_profile *memory,
+                               sc_time_profile *time);
+
+/*
+ * Calls fn(ctx, i) for i in [0, n_samples), timing every call into a histogram (fixed memory), and
+ * fills *memory and *time with per-sample latency percentiles. Returns 0 or SC_EINVAL/SC_ENOMEM.
+ */
+int sc_profile_samples(sc_profiler *p, const char *name, sc_sample_fn fn, void *ctx,
+                       uint64_t n_samples, sc_memory_profile *memory, sc_time_profile *time);
+
+/* ---- the report model --------------------------------------------------------------------- */
+
+/* One run of a command, measured by wait4 and /proc. */
+typedef struct sc_run {
+	double wall_s;
+	double user_s;
+	double sys_s;
+	double peak_rss_mb; /* the command's own peak RSS (see docs/metrics.md) */
+	int64_t minor_faults;
+	int64_t major_faults;
+	int64_t voluntary_context_switches;
+	int64_t involuntary_context_switches;
+	int64_t read_bytes;  /* storage I/O, rusage ru_inblock * 512 */
+	int64_t write_bytes; /* storage I/O, rusage ru_oublock * 512 */
+	int exit_code;       /* -1 when killed by a signal */
+	int signal;          /* 0 unless killed by a signal */
+	bool timed_out;
+} sc_run;
+
+/* One point of a memory/CPU timeline of a process tree. */
+typedef struct sc_timeline_point {
+	double t_s;         /* since the start of the run */
+	double rss_mb;      /* sum over the process tree */
+	double cpu_percent; /* 100 = one core busy over the interval */
+	int processes;
+} sc_timeline_point;
+
+/* A figure reported as unavailable, and why. */
+typedef struct sc_unavailable {
+	char field[48]; /* dotted JSON path inside the profile, e.g. "memory.peak_memory_mb" */
+	char reason[200];
+} sc_unavailable;
+
+#define SC_MAX_UNAVAILABLE 16
+#define SC_MAX_WARNINGS    16
+
+/* A warning about the measurement itself (hyperfine-style), with the action to take. */
+typedef struct sc_warning {
+	char id[32];       /* "short-runs", "outliers", "slow-first-run", "high-variance", ... */
+	char message[256]; /* what was seen, with numbers */
+	char action[200];  /* what to do about it */
+} sc_warning;
+
+typedef struct sc_resources {
+	double cpu_user_s; /* mean per run */
+	double cpu_sys_s;
+	double cpu_utilization;
+	int64_t read_bytes; /* mean per run, -1 unavailable */
+	int64_t write_bytes;
+	int64_t minor_faults;
+	int64_t major_faults;
+	int64_t voluntary_context_switches;
+	int64_t involuntary_context_switches;
+} sc_resources;
+
+/* A function, a set of samples or a command, with everything measured about it. */
+typedef struct sc_profile {
+	char *name;
+	const char *kind;   /* "function", "samples" or "command" (static strings) */
+	char *command;      /* the command line as the user gave it; NULL for in-process kinds */
+	uint64_t n_samples; /* predictions per run (1 when not given) */
+	sc_run *runs;       /* timed runs, in order; NULL/0 for in-process kinds */
+	size_t n_runs;
+	size_t n_warmup;
+	sc_summary total_time; /* over runs (commands) or the single call (in-process, n = 1) */
+	double avg_time_per_sample;
+	double throughput_samples_per_sec;
+	sc_latency latency;
+	sc_memory_profile memory;
+	sc_resources resources;
+	sc_timeline_point *timeline; /* from one extra, sampled run (commands) */
+	size_t n_timeline;
+	double timeline_interval_s; /* final sampling interval (adaptive) */
+	sc_warning warnings[SC_MAX_WARNINGS];
+	size_t n_warnings;
+	sc_unavailable unavailable[SC_MAX_UNAVAILABLE];
+	size_t n_unavailable;
+} sc_profile;
+
+typedef struct sc_report {
+	char created[32]; /* ISO 8601 UTC, e.g. "2026-11-25T04:50:00Z" */
+	sc_system_info system;
+	sc_profile *profiles;
+	size_t n_profiles;
+} sc_report;
+
+/* ---- profiling a command ------------------------------------------------------------------ */
+
+typedef enum sc_output_mode {
+	SC_OUTPUT_NULL,    /* the command's stdout and stderr go to /dev/null (default) */
+	SC_OUTPUT_INHERIT, /* the command writes to our stdout and stderr */
+	SC_OUTPUT_FILE     /* both go to output_path, truncated once before the first run */
+} sc_output_mode;
+
+/* Progress of sc_command_profile, for a caller that wants to show it. */
+typedef struct sc_progress {
+	const char *phase; /* "warmup", "run", "timeline" (static strings) */
+	size_t index;      /* 0-based run index within the phase */
+	size_t planned;    /* runs planned so far in the phase (may grow while time allows) */
+	double last_wall_s;
+} sc_progress;
+
+typedef struct sc_command_options {
+	char *const *argv;  /* the command; argv[0] is searched in PATH unless it contains a '/' */
+	bool shell;         /* run argv[0] through "/bin/sh -c" instead (argv[1..] are $0, $1...) */
+	const char *name;   /* profile name; NULL -> the command line */
+	uint64_t n_samples; /* predictions per run; 0 means not given (treated as 1) */
+	size_t runs;        /* exact number of timed runs; 0 -> automatic (min_runs, min_time_s) */
+	size_t min_runs;    /* automatic: at least this many runs (0 -> 5) */
+	size_t max_runs;    /* automatic: at most this many runs (0 -> 1000) */
+	double min_time_s;  /* automatic: keep running until this much time has passed (<0 -> 3) */
+	size_t warmup;      /* untimed runs first */
+	double timeout_s;   /* per run; 0 -> none. On expiry the whole process group is killed */
+	sc_output_mode output;
+	const char *output_path;  /* with SC_OUTPUT_FILE */
+	bool ignore_failure;      /* keep going when a run fails; the runs stay in the profile */
+	bool no_timeline;         /* skip the extra run that samples memory and CPU every 10 ms */
+	const char *spawner_path; /* NULL -> $SHOTCLOCK_SPAWNER, then beside the executable, then
+	                             the install location */
+	void (*progress)(void *ctx, const sc_progress *progress);
+	void *progress_ctx;
+} sc_command_options;
+
+/* Why sc_command_profile stopped with SC_ECOMMAND / SC_ENOTFOUND / SC_ENOEXEC / SC_ESPAWN. */
+typedef struct sc_command_failure {
+	const char *phase; /* "warmup", "run" or "timeline" */
+	size_t run_index;  /* 0-based, within the phase */
+	int exit_code;     /* -1 when killed by a signal */
+	int signal;
+	bool timed_out;
+	int sys_errno;     /* for spawn failures */
+	char message[256]; /* one line: "run 3 exited with code 2", "...killed by SIGSEGV" */
+} sc_command_failure;
+
+/*
+ * Profiles a command: warm-up runs, timed runs (each spawned by a small static helper process so
+ * that the command's peak RSS is its own, see docs/metrics.md), then one extra run that samples
+ * RSS and CPU of the process tree into a timeline. Fills *out (release with sc_profile_release).
+ * Returns 0; SC_ENOTFOUND (command not found), SC_ENOEXEC, SC_ESPAWN, SC_ECOMMAND (a run failed
+ * and !ignore_failure; *out is then still filled with the runs so far) with *failure filled.
+ */
+int sc_command_profile(const sc_command_options *o, sc_profile *out, sc_command_failure *failure);
+
+/* Releases what a profile owns (names, runs, timeline); the struct itself is the caller's. */
+void sc_profile_release(sc_profile *profile);
+
+/* An empty report with the system information and the creation time filled in. */
+int sc_report_new(sc_report **out);
+/* Moves *profile into r (r owns it afterwards; *profile is zeroed). */
+int sc_report_add_profile(sc_report *r, sc_profile *profile);
+
+/* A report from every profile p recorded, plus the system information; free with
+ * sc_report_free(). */
+int sc_report_create(const sc_profiler *p, sc_report **out);
+void sc_report_free(sc_report *r);
+
+/* Writes r as JSON (schema SC_REPORT_SCHEMA, docs/report-format.md) to path atomically: a
+ * temporary file in the same directory, then rename(2); on failure nothing is left behind. */
+int sc_report_export_json(const sc_report *r, const char *path);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

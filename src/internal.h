@@ -1,0 +1,221 @@
+/* internal.h: sc__ declarations shared between libshotclock's source files (not installed). */
+#ifndef SC_INTERNAL_H
+#define SC_INTERNAL_H
+
+#include "shotclock.h"
+
+#include <stdio.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+/* ---- clock.c: monotonic and CPU clocks ----------------------------------------------------- */
+
+/* CLOCK_MONOTONIC in nanoseconds (vDSO, no system call). */
+uint64_t sc__now_ns(void);
+
+/* The clock the in-process profiler reads; tests replace it to get deterministic figures. */
+typedef uint64_t (*sc__clock_fn)(void *ctx);
+typedef struct sc__clock {
+	sc__clock_fn now_ns;
+	void *ctx;
+} sc__clock;
+/* The real clock: sc__now_ns. */
+sc__clock sc__clock_real(void);
+
+/* This process's user and system CPU seconds (getrusage RUSAGE_SELF). */
+void sc__cpu_self(double *user_s, double *sys_s);
+
+/* Seconds from a struct timeval. */
+double sc__timeval_s(struct timeval tv);
+
+/* ---- procfs.c: pure parsers of /proc text (fixtures in tests/fixtures/proc) ---------------- */
+
+/* Reads a whole (small) file into buf, NUL-terminated; *len excludes the NUL. A file longer than
+ * cap - 1 is truncated. Returns 0, SC_ENOTFOUND (ENOENT/ESRCH) or SC_EIO. */
+int sc__read_text_file(const char *path, char *buf, size_t cap, size_t *len);
+
+/* /proc/PID/stat. Fields are numbered as in proc(5). */
+typedef struct sc__proc_stat {
+	int pid;             /* (1) */
+	char comm[64];       /* (2) without the parentheses; may contain spaces and ')' */
+	char state;          /* (3) */
+	int ppid;            /* (4) */
+	int pgrp;            /* (5) */
+	uint64_t minflt;     /* (10) */
+	uint64_t majflt;     /* (12) */
+	uint64_t utime;      /* (14) clock ticks */
+	uint64_t stime;      /* (15) clock ticks */
+	int64_t num_threads; /* (20) */
+	uint64_t starttime;  /* (22) clock ticks since boot */
+	uint64_t vsize;      /* (23) bytes */
+	int64_t rss;         /* (24) pages */
+} sc__proc_stat;
+int sc__parse_proc_stat(const char *text, sc__proc_stat *out);
+
+/* /proc/PID/status; a field that is absent is -1. */
+typedef struct sc__proc_status {
+	int64_t vm_peak_kb;
+	int64_t vm_size_kb;
+	int64_t vm_hwm_kb;
+	int64_t vm_rss_kb;
+	int64_t rss_anon_kb;
+	int64_t rss_file_kb;
+	int64_t rss_shmem_kb;
+	int64_t threads;
+	int64_t voluntary_ctxt_switches;
+	int64_t nonvoluntary_ctxt_switches;
+} sc__proc_status;
+int sc__parse_proc_status(const char *text, sc__proc_status *out);
+
+/* /proc/PID/statm, in pages. */
+typedef struct sc__proc_statm {
+	uint64_t size;
+	uint64_t resident;
+	uint64_t shared;
+	uint64_t text;
+	uint64_t lib;
+	uint64_t data;
+	uint64_t dt;
+} sc__proc_statm;
+int sc__parse_proc_statm(const char *text, sc__proc_statm *out);
+
+/* /proc/PID/io; absent fields are -1. */
+typedef struct sc__proc_io {
+	int64_t rchar;
+	int64_t wchar;
+	int64_t syscr;
+	int64_t syscw;
+	int64_t read_bytes;
+	int64_t write_bytes;
+	int64_t cancelled_write_bytes;
+} sc__proc_io;
+int sc__parse_proc_io(const char *text, sc__proc_io *out);
+
+/* /proc/meminfo, kB; absent fields are -1. */
+typedef struct sc__meminfo {
+	int64_t mem_total_kb;
+	int64_t mem_free_kb;
+	int64_t mem_available_kb;
+	int64_t buffers_kb;
+	int64_t cached_kb;
+	int64_t swap_total_kb;
+	int64_t swap_free_kb;
+} sc__meminfo;
+int sc__parse_meminfo(const char *text, sc__meminfo *out);
+
+/* /proc/loadavg. */
+typedef struct sc__loadavg {
+	double load[3];
+	int64_t running;
+	int64_t total;
+	int64_t last_pid;
+} sc__loadavg;
+int sc__parse_loadavg(const char *text, sc__loadavg *out);
+
+/* The first "model name" (x86) / "Model" / "Hardware" / "cpu model" value of /proc/cpuinfo. */
+int sc__parse_cpuinfo_model(const char *text, char *model, size_t cap);
+
+/* ---- memory.c: this process's memory ----------------------------------------------------- */
+
+/* Resets this process's peak RSS (VmHWM) to its current RSS by writing "5" to
+ * /proc/self/clear_refs (Linux >= 4.0). Returns false when the kernel refused. */
+bool sc__self_reset_peak(void);
+/* VmRSS and VmHWM of this process, kB. Returns 0 or an error. */
+int sc__self_rss(int64_t *rss_kb, int64_t *hwm_kb);
+
+/* ---- spawn.c: the client of shotclock-spawner ---------------------------------------------- */
+
+/*
+ * Every profiled run is started by shotclock-spawner, a small static helper process that we start
+ * once. The kernel carries the peak RSS of a process's earlier images across execve (wait4's
+ * ru_maxrss is max over all of them), and a child made by fork or vfork starts as an image of its
+ * parent; so a command spawned by the (large) profiler would report the profiler's RSS whenever the
+ * command is smaller. The spawner's own peak is a few hundred kB, below any dynamically linked
+ * program. The wire format is in docs/spawner-protocol.md.
+ */
+typedef struct sc__spawner sc__spawner;
+
+/* Starts the helper. stdout_fd/stderr_fd are the fds the commands write to (-1 -> /dev/null).
+ * spawner_path NULL -> sc__spawner_locate(). */
+int sc__spawner_new(const char *spawner_path, int stdout_fd, int stderr_fd, sc__spawner **out);
+void sc__spawner_free(sc__spawner *s);
+
+/* Where the helper is: $SHOTCLOCK_SPAWNER, then beside /proc/self/exe, then the install path.
+ * Returns 0 and fills path, or SC_ENOTFOUND. */
+int sc__spawner_locate(char *path, size_t cap);
+
+/* The outcome of one child, measured by the spawner. */
+typedef struct sc__exit {
+	uint64_t wall_ns; /* from just before posix_spawn to wait4's return, in the spawner */
+	int status;       /* as from wait4 */
+	struct rusage ru;
+} sc__exit;
+
+/* Starts argv (PATH search when argv[0] has no '/') with envp (NULL -> our environ) in a new
+ * process group. Returns 0 and the pid; SC_ENOTFOUND, SC_ENOEXEC or SC_ESPAWN (with *err_no). */
+int sc__spawner_start(sc__spawner *s, char *const argv[], char *const envp[], pid_t *pid,
+                      int *err_no);
+/* The fd that becomes readable when the child started last has exited (for poll). */
+int sc__spawner_fd(const sc__spawner *s);
+/* Reads the outcome of the child started last; blocks until it has exited. */
+int sc__spawner_finish(sc__spawner *s, sc__exit *out);
+
+/* ---- sampler.c: RSS and CPU timeline of a process tree ------------------------------------- */
+
+typedef struct sc__sampler sc__sampler;
+
+/* Samples the tree rooted at root (found through /proc/PID/task/TID/children, or by scanning
+ * /proc for the process group when that file is missing). Interval starts at 10 ms; when the
+ * timeline reaches max_points, neighbouring points are merged and the interval doubles. */
+int sc__sampler_new(pid_t root, uint64_t start_ns, size_t max_points, sc__sampler **out);
+void sc__sampler_free(sc__sampler *s);
+/* When the next sample is due (monotonic ns). */
+uint64_t sc__sampler_due_ns(const sc__sampler *s);
+/* Takes one sample at now_ns. A vanished process is not an error. */
+void sc__sampler_tick(sc__sampler *s, uint64_t now_ns);
+/* Hands the points over (caller frees *points with free()). */
+void sc__sampler_take(sc__sampler *s, sc_timeline_point **points, size_t *n, double *interval_s);
+/* The largest VmHWM seen in any sampled process, kB (-1 if none). */
+int64_t sc__sampler_max_hwm_kb(const sc__sampler *s);
+
+/* ---- warnings.c: hyperfine-style warnings about the measurement ---------------------------- */
+
+/* Adds to p->warnings what p's runs call for: runs shorter than 5 ms, outliers, a first run much
+ * slower than the rest, high variance. Each warning carries the action to take. */
+void sc__warnings_add(sc_profile *p);
+/* Appends one warning (dropped when full). */
+void sc__warning_push(sc_profile *p, const char *id, const char *action, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Records a field as unavailable with its reason (dropped when full). */
+void sc__unavailable_push(sc_profile *p, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- profile.c / report.c ------------------------------------------------------------------ */
+
+/* Derives total_time summary, per-sample time, throughput, per-run latency and resources of a
+ * command profile from its runs (used by command.c and by tests with synthetic runs). */
+int sc__profile_derive_from_runs(sc_profile *p);
+/* Deep copy (for the profiler's record). */
+int sc__profile_copy(sc_profile *dst, const sc_profile *src);
+
+/* Replaces the profiler's clock (tests). */
+void sc__profiler_set_clock(sc_profiler *p, sc__clock clock);
+
+/* ISO 8601 UTC time of now into buf (>= 21 bytes). */
+void sc__iso8601_now(char *buf, size_t cap);
+
+/* ---- atomic_file.c: write-then-rename ------------------------------------------------------ */
+
+/* Opens a temporary file beside path (same directory, so rename is atomic). */
+typedef struct sc__atomic_file {
+	FILE *fp;
+	char tmp_path[4096];
+	char path[4096];
+} sc__atomic_file;
+int sc__atomic_open(sc__atomic_file *af, const char *path);
+/* Flushes, fsyncs and renames over path; on any failure removes the temporary file. */
+int sc__atomic_commit(sc__atomic_file *af);
+/* Removes the temporary file without touching path. */
+void sc__atomic_abort(sc__atomic_file *af);
+
+#endif
