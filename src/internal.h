@@ -25,6 +25,22 @@ sc__clock sc__clock_real(void);
 /* This process's user and system CPU seconds (getrusage RUSAGE_SELF). */
 void sc__cpu_self(double *user_s, double *sys_s);
 
+/*
+ * A fast tick counter for timing every sample: the TSC on x86-64 when it is invariant (constant_tsc
+ * and nonstop_tsc in /proc/cpuinfo), otherwise CLOCK_MONOTONIC ns. Callers convert ticks to ns by
+ * calibrating against sc__now_ns over the same interval they measured, so no separate calibration
+ * delay is needed.
+ */
+bool sc__tsc_usable(void);
+#if defined(__x86_64__)
+static inline uint64_t sc__rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+#endif
+
 /* Seconds from a struct timeval. */
 double sc__timeval_s(struct timeval tv);
 
