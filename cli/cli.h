@@ -1,0 +1,95 @@
+/* cli.h: what the shotclock command's files share: exit statuses, options, subcommands, output. */
+#ifndef SC_CLI_H
+#define SC_CLI_H
+
+#include "shotclock.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Exit statuses (docs/cli.md). 1 is reserved for failed requirement checks. */
+enum {
+	CLI_EXIT_OK = 0,
+	CLI_EXIT_USAGE = 2,            /* bad usage or bad input */
+	CLI_EXIT_COMMAND_FAILED = 3,   /* the profiled command failed */
+	CLI_EXIT_CANNOT_EXECUTE = 126, /* the command exists but cannot be executed */
+	CLI_EXIT_NOT_FOUND = 127       /* the command was not found */
+};
+
+/* ---- main.c --------------------------------------------------------------------------------- */
+
+/* Prints "shotclock: MESSAGE" as one line on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- options.c: the option table and strict parsing of values ------------------------------- */
+
+/* One option a subcommand accepts. */
+typedef struct cli_option {
+	int id;                /* the subcommand's own code for it */
+	char short_name;       /* 0 when it has none */
+	const char *long_name; /* without the leading "--" */
+	bool has_value;
+} cli_option;
+
+/* Walks argv: options first, then operands. Options end at "--" or at the first word that does
+ * not start with '-' (a lone "-" is an operand). */
+typedef struct cli_parser {
+	int argc;
+	char **argv;
+	int next;                /* index of the next word */
+	const cli_option *table; /* ends with an entry whose long_name is NULL */
+} cli_parser;
+
+/*
+ * Reads the next option. Returns 1 with *opt and *value (NULL for a flag); 0 at the end of the
+ * options, with p->next at the first operand (a "--" is consumed); SC_EINVAL after printing the
+ * problem (unknown option, missing value, value given to a flag).
+ */
+int cli_next_option(cli_parser *p, const cli_option **opt, const char **value);
+
+/* A whole decimal number in [min, max]: digits only, no sign, no spaces, no suffix. On error
+ * prints "shotclock: NAME: ..." and returns SC_EINVAL. */
+int cli_parse_count(const char *name, const char *text, uint64_t min, uint64_t max, uint64_t *out);
+
+/* A finite decimal number of seconds in [min, max], or (min, max] when min_exclusive; no sign,
+ * no hexadecimal, no "nan"/"inf". On error prints the problem and returns SC_EINVAL. */
+int cli_parse_seconds(const char *name, const char *text, double min, bool min_exclusive,
+                      double max, double *out);
+
+/* Checks that a file can be created at path (its directory exists, path is not a directory),
+ * before any time is spent profiling. On error prints the problem and returns SC_EINVAL. */
+int cli_check_output_path(const char *name, const char *path);
+
+/* ---- cmd_run.c: `shotclock run`, and the profiling step `demo` shares ------------------------ */
+
+/* What to profile and where the report goes. */
+typedef struct cli_run_request {
+	sc_command_options command;
+	const char *export_json; /* NULL: no report file */
+} cli_run_request;
+
+/* Profiles the command, prints the summary on stdout and writes the report; returns the exit
+ * status. No report file is written unless every step before it succeeded. */
+int cli_run_execute(const cli_run_request *req);
+
+int cli_cmd_run(int argc, char **argv);
+
+/* ---- cmd_sysinfo.c, cmd_demo.c ----------------------------------------------------------------
+ */
+
+int cli_cmd_sysinfo(int argc, char **argv);
+int cli_cmd_demo(int argc, char **argv);
+
+/* ---- summary.c: the terminal summary (a pure function of the report) ------------------------- */
+
+/* Whether to colour what goes to f: f is a terminal and NO_COLOR is unset or empty. */
+bool cli_use_color(FILE *f);
+
+/* Prints the summary of every profile in r, the system stats, then the warnings. */
+void cli_summary_print(FILE *out, const sc_report *r, bool color);
+
+/* Prints "System Stats:" and one "  key: value" line per figure. */
+void cli_system_print(FILE *out, const sc_system_info *s, bool color);
+
+#endif

@@ -1,0 +1,294 @@
+/* cmd_run.c: `shotclock run`: parse the options, profile the command, print and export the report.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Upper bounds that keep every figure meaningful and every conversion in range. */
+#define MAX_RUNS         1000000
+#define MAX_WARMUP       1000000
+#define DEFAULT_MAX_RUNS 1000       /* sc_command_options: max_runs 0 means 1000 */
+#define MAX_SECONDS      31536000.0 /* one year */
+/* Width of the progress line; padding to it overwrites the previous text without escape codes. */
+#define PROGRESS_WIDTH 60
+
+enum {
+	OPT_SAMPLES,
+	OPT_RUNS,
+	OPT_MIN_RUNS,
+	OPT_MAX_RUNS,
+	OPT_MIN_TIME,
+	OPT_WARMUP,
+	OPT_TIMEOUT,
+	OPT_SHELL,
+	OPT_OUTPUT,
+	OPT_EXPORT_JSON,
+	OPT_NAME,
+	OPT_IGNORE_FAILURE,
+	OPT_NO_TIMELINE,
+	OPT_HELP
+};
+
+static const cli_option run_options[] = {
+    {OPT_SAMPLES, 'n', "samples", true},
+    {OPT_RUNS, 'r', "runs", true},
+    {OPT_MIN_RUNS, 'm', "min-runs", true},
+    {OPT_MAX_RUNS, 'M', "max-runs", true},
+    {OPT_MIN_TIME, 0, "min-time", true},
+    {OPT_WARMUP, 'w', "warmup", true},
+    {OPT_TIMEOUT, 0, "timeout", true},
+    {OPT_SHELL, 0, "shell", false},
+    {OPT_OUTPUT, 0, "output", true},
+    {OPT_EXPORT_JSON, 0, "export-json", true},
+    {OPT_NAME, 0, "name", true},
+    {OPT_IGNORE_FAILURE, 0, "ignore-failure", false},
+    {OPT_NO_TIMELINE, 0, "no-timeline", false},
+    {OPT_HELP, 'h', "help", false},
+    {0, 0, NULL, false},
+};
+
+static const char run_usage[] =
+    "Usage: shotclock run [options] [--] CMD [ARGS...]\n"
+    "\n"
+    "Profiles a command: time per run and per prediction, throughput, latency percentiles,\n"
+    "peak memory, CPU, I/O and a memory/CPU timeline. CMD is executed directly (no shell)\n"
+    "unless --shell is given. Options end at '--' or at the first word that is not an option.\n"
+    "\n"
+    "Options:\n"
+    "  -n, --samples N        predictions each run makes (default 1)\n"
+    "  -r, --runs N           exactly N timed runs (1 to 1000000)\n"
+    "  -m, --min-runs N       automatic mode: at least N runs (default 5)\n"
+    "  -M, --max-runs N       automatic mode: at most N runs (default 1000)\n"
+    "      --min-time SEC     automatic mode: keep running for SEC seconds (default 3)\n"
+    "  -w, --warmup N         untimed runs first (default 0)\n"
+    "      --timeout SEC      kill a run (and its process group) after SEC seconds\n"
+    "      --shell            run CMD as one string through /bin/sh -c (ARGS become $0, $1...)\n"
+    "      --output WHERE     the command's output: null (default), inherit or a FILE\n"
+    "      --export-json FILE write the report as JSON (atomically)\n"
+    "      --name NAME        the profile's name (default: the command line)\n"
+    "      --ignore-failure   keep going when a run fails; the report warns about it\n"
+    "      --no-timeline      skip the extra run that samples memory and CPU every 10 ms\n"
+    "  -h, --help             this text\n"
+    "\n"
+    "Exit status: 0 success; 2 bad usage or input; 3 the command failed (exit code, signal or\n"
+    "timeout); 126 it cannot be executed; 127 it was not found.\n";
+
+/* What the options asked for before they are checked against each other. */
+typedef struct run_args {
+	cli_run_request req;
+	bool help;
+	bool auto_given; /* --min-runs, --max-runs or --min-time */
+} run_args;
+
+static int parse_size(const char *name, const char *text, uint64_t min, uint64_t max, size_t *out)
+{
+	uint64_t v;
+	int rc = cli_parse_count(name, text, min, max, &v);
+	if (rc == 0) {
+		*out = (size_t)v;
+	}
+	return rc;
+}
+
+static int apply_option(run_args *a, const cli_option *opt, const char *value)
+{
+	sc_command_options *o = &a->req.command;
+	switch (opt->id) {
+	case OPT_SAMPLES:
+		return cli_parse_count("--samples", value, 1, UINT64_MAX, &o->n_samples);
+	case OPT_RUNS:
+		return parse_size("--runs", value, 1, MAX_RUNS, &o->runs);
+	case OPT_MIN_RUNS:
+		a->auto_given = true;
+		return parse_size("--min-runs", value, 1, MAX_RUNS, &o->min_runs);
+	case OPT_MAX_RUNS:
+		a->auto_given = true;
+		return parse_size("--max-runs", value, 1, MAX_RUNS, &o->max_runs);
+	case OPT_MIN_TIME:
+		a->auto_given = true;
+		return cli_parse_seconds("--min-time", value, 0, false, MAX_SECONDS,
+		                         &o->min_time_s);
+	case OPT_WARMUP:
+		return parse_size("--warmup", value, 0, MAX_WARMUP, &o->warmup);
+	case OPT_TIMEOUT:
+		return cli_parse_seconds("--timeout", value, 0, true, MAX_SECONDS, &o->timeout_s);
+	case OPT_SHELL:
+		o->shell = true;
+		return 0;
+	case OPT_OUTPUT:
+		if (strcmp(value, "null") == 0) {
+			o->output = SC_OUTPUT_NULL;
+			return 0;
+		}
+		if (strcmp(value, "inherit") == 0) {
+			o->output = SC_OUTPUT_INHERIT;
+			return 0;
+		}
+		o->output = SC_OUTPUT_FILE;
+		o->output_path = value;
+		return cli_check_output_path("--output", value);
+	case OPT_EXPORT_JSON:
+		a->req.export_json = value;
+		return cli_check_output_path("--export-json", value);
+	case OPT_NAME:
+		if (value[0] == '\0') {
+			cli_error("--name: the name is empty");
+			return SC_EINVAL;
+		}
+		o->name = value;
+		return 0;
+	case OPT_IGNORE_FAILURE:
+		o->ignore_failure = true;
+		return 0;
+	case OPT_NO_TIMELINE:
+		o->no_timeline = true;
+		return 0;
+	default: /* OPT_HELP */
+		a->help = true;
+		return 0;
+	}
+}
+
+/* Checks the options against each other once all are known. */
+static int check_combination(run_args *a)
+{
+	sc_command_options *o = &a->req.command;
+	if (o->runs && a->auto_given) {
+		cli_error("--runs: cannot be combined with --min-runs, --max-runs or --min-time");
+		return SC_EINVAL;
+	}
+	if (o->min_runs && o->max_runs && o->min_runs > o->max_runs) {
+		cli_error("--min-runs: %zu is more than --max-runs %zu", o->min_runs, o->max_runs);
+		return SC_EINVAL;
+	}
+	if (o->min_runs > DEFAULT_MAX_RUNS && !o->max_runs) {
+		/* Asking for more runs than the default ceiling raises the ceiling. */
+		o->max_runs = o->min_runs;
+	}
+	return 0;
+}
+
+static int parse(int argc, char **argv, run_args *a)
+{
+	cli_parser p = {argc, argv, 1, run_options};
+	const cli_option *opt;
+	const char *value;
+	int rc;
+	while ((rc = cli_next_option(&p, &opt, &value)) == 1) {
+		if (apply_option(a, opt, value) != 0) {
+			return SC_EINVAL;
+		}
+	}
+	if (rc < 0) {
+		return rc;
+	}
+	if (a->help) {
+		return 0;
+	}
+	if (p.next >= argc) {
+		cli_error("run: missing command (usage: shotclock run [options] -- CMD [ARGS...])");
+		return SC_EINVAL;
+	}
+	a->req.command.argv = argv + p.next;
+	return check_combination(a);
+}
+
+/* One updating line on stderr (only when it is a terminal). */
+static void show_progress(void *ctx, const sc_progress *pr)
+{
+	(void)ctx;
+	char line[PROGRESS_WIDTH + 1];
+	int n = snprintf(line, sizeof line, "%s %zu/%zu", pr->phase, pr->index + 1, pr->planned);
+	if (n > 0 && (size_t)n < sizeof line && pr->index > 0 && pr->last_wall_s > 0) {
+		snprintf(line + n, sizeof line - (size_t)n, "  (last run %.3f s)", pr->last_wall_s);
+	}
+	fprintf(stderr, "\r%-*s", PROGRESS_WIDTH, line);
+}
+
+/* Turns a failed sc_command_profile into one line on stderr and the exit status. */
+static int report_failure(const sc_command_options *o, int rc, const sc_command_failure *f)
+{
+	const char *cmd = o->shell ? "/bin/sh" : o->argv[0];
+	const char *why = f->sys_errno ? strerror(f->sys_errno) : sc_strerror(rc);
+	switch (rc) {
+	case SC_ENOTFOUND:
+		cli_error("%s: command not found", cmd);
+		return CLI_EXIT_NOT_FOUND;
+	case SC_ENOEXEC:
+		cli_error("%s: cannot execute: %s", cmd, why);
+		return CLI_EXIT_CANNOT_EXECUTE;
+	case SC_ECOMMAND:
+		cli_error("%s (--ignore-failure profiles it anyway)", f->message);
+		return CLI_EXIT_COMMAND_FAILED;
+	case SC_ESPAWN:
+		/* The library's message names what could not start: the command or the helper. */
+		if (f->message[0]) {
+			cli_error("%s", f->message);
+		} else {
+			cli_error("%s: cannot start: %s", cmd, why);
+		}
+		return CLI_EXIT_COMMAND_FAILED;
+	default:
+		cli_error("run: %s", f->message[0] ? f->message : sc_strerror(rc));
+		return CLI_EXIT_USAGE;
+	}
+}
+
+int cli_run_execute(const cli_run_request *req)
+{
+	sc_command_options o = req->command;
+	bool progress = isatty(STDERR_FILENO);
+	if (progress) {
+		o.progress = show_progress;
+	}
+	sc_profile profile = {0};
+	sc_command_failure failure = {0};
+	int rc = sc_command_profile(&o, &profile, &failure);
+	if (progress) {
+		fprintf(stderr, "\r%*s\r", PROGRESS_WIDTH, "");
+	}
+	if (rc != 0) {
+		sc_profile_release(&profile);
+		return report_failure(&o, rc, &failure);
+	}
+	sc_report *report = NULL;
+	rc = sc_report_new(&report);
+	if (rc == 0) {
+		rc = sc_report_add_profile(report, &profile);
+	}
+	int status = CLI_EXIT_OK;
+	if (rc != 0) {
+		cli_error("run: cannot build the report: %s", sc_strerror(rc));
+		status = CLI_EXIT_USAGE;
+	} else {
+		cli_summary_print(stdout, report, cli_use_color(stdout));
+		if (req->export_json) {
+			rc = sc_report_export_json(report, req->export_json);
+			if (rc != 0) {
+				/* SC_EIO keeps errno, which names the actual problem. */
+				cli_error("--export-json: cannot write '%s': %s", req->export_json,
+				          rc == SC_EIO ? strerror(errno) : sc_strerror(rc));
+				status = CLI_EXIT_USAGE;
+			}
+		}
+	}
+	sc_report_free(report);
+	sc_profile_release(&profile);
+	return status;
+}
+
+int cli_cmd_run(int argc, char **argv)
+{
+	run_args a = {0};
+	a.req.command.min_time_s = -1; /* the library's default */
+	if (parse(argc, argv, &a) != 0) {
+		return CLI_EXIT_USAGE;
+	}
+	if (a.help) {
+		fputs(run_usage, stdout);
+		return CLI_EXIT_OK;
+	}
+	return cli_run_execute(&a.req);
+}

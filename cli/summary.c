@@ -1,0 +1,391 @@
+/* summary.c: the terminal summary of a report, a pure function of the report and of colour. */
+#include "cli.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Width of the label column, so that values line up. */
+#define LABEL_WIDTH 26
+
+typedef struct style {
+	const char *bold;
+	const char *dim;
+	const char *warn;
+	const char *reset;
+} style;
+
+static style make_style(bool color)
+{
+	if (color) {
+		return (style){"\033[1m", "\033[2m", "\033[33m", "\033[0m"};
+	}
+	return (style){"", "", "", ""};
+}
+
+bool cli_use_color(FILE *f)
+{
+	/* https://no-color.org: any non-empty NO_COLOR turns colour off. */
+	const char *no_color = getenv("NO_COLOR");
+	return isatty(fileno(f)) && !(no_color && no_color[0]);
+}
+
+/* Why the report could not measure field (a dotted path inside the profile), or NULL. */
+static const char *reason_for(const sc_profile *p, const char *field)
+{
+	for (size_t i = 0; i < p->n_unavailable; i++) {
+		if (strcmp(p->unavailable[i].field, field) == 0) {
+			return p->unavailable[i].reason;
+		}
+	}
+	return NULL;
+}
+
+/* Columns a UTF-8 label takes: its code points (labels hold no wide characters). */
+static int display_width(const char *s)
+{
+	int n = 0;
+	for (; *s; s++) {
+		n += ((unsigned char)*s & 0xC0) != 0x80;
+	}
+	return n;
+}
+
+/*
+ * One "  label: value" line. text is NULL when the figure was not measured: it then reads
+ * "unavailable (reason)". A measured figure that the report still qualifies (an upper bound,
+ * say) keeps its value and shows the reason after it.
+ */
+static void put_line(FILE *out, const style *st, const sc_profile *p, const char *label,
+                     const char *field, const char *text)
+{
+	const char *why = field ? reason_for(p, field) : NULL;
+	int width = LABEL_WIDTH - display_width(label);
+	fprintf(out, "  %s:%*s", label, width > 1 ? width : 1, "");
+	if (!text) {
+		fprintf(out, "%sunavailable", st->dim);
+		if (why) {
+			fprintf(out, " (%s)", why);
+		}
+		fprintf(out, "%s\n", st->reset);
+	} else if (why) {
+		fprintf(out, "%s %s(%s)%s\n", text, st->dim, why, st->reset);
+	} else {
+		fprintf(out, "%s\n", text);
+	}
+}
+
+/* A duration in the unit that suits it, hyperfine-style: "1.234 s", "12.35 ms", "850.2 µs". */
+static void fmt_duration(char *buf, size_t cap, double s)
+{
+	double a = fabs(s);
+	if (a == 0) {
+		snprintf(buf, cap, "0 s");
+	} else if (a >= 1.0) {
+		snprintf(buf, cap, "%.3f s", s);
+	} else if (a >= 1e-3) {
+		snprintf(buf, cap, "%.2f ms", s * 1e3);
+	} else if (a >= 1e-6) {
+		snprintf(buf, cap, "%.1f µs", s * 1e6);
+	} else {
+		snprintf(buf, cap, "%.0f ns", s * 1e9);
+	}
+}
+
+/* A "label: duration" line; a duration that is not finite was not measured. */
+static void put_duration(FILE *out, const style *st, const sc_profile *p, const char *label,
+                         const char *field, double seconds)
+{
+	char buf[32];
+	const char *text = NULL;
+	if (isfinite(seconds)) {
+		fmt_duration(buf, sizeof buf, seconds);
+		text = buf;
+	}
+	put_line(out, st, p, label, field, text);
+}
+
+/* v with the given decimals and unit ("12.3 MB"), or NULL when it is not finite (not measured). */
+static const char *fmt_real(char *buf, size_t cap, double v, int decimals, const char *unit)
+{
+	if (!isfinite(v)) {
+		return NULL;
+	}
+	snprintf(buf, cap, "%.*f%s", decimals, v, unit);
+	return buf;
+}
+
+static const char *fmt_count(char *buf, size_t cap, int64_t v)
+{
+	if (v < 0) {
+		return NULL;
+	}
+	snprintf(buf, cap, "%" PRId64, v);
+	return buf;
+}
+
+static const char *fmt_bytes(char *buf, size_t cap, int64_t v)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	if (v < 0) {
+		return NULL;
+	}
+	double x = (double)v;
+	size_t u = 0;
+	while (x >= 1024.0 && u + 1 < sizeof units / sizeof units[0]) {
+		x /= 1024.0;
+		u++;
+	}
+	if (u == 0) {
+		snprintf(buf, cap, "%" PRId64 " B", v);
+	} else {
+		snprintf(buf, cap, "%.1f %s", x, units[u]);
+	}
+	return buf;
+}
+
+static void heading(FILE *out, const style *st, const char *text)
+{
+	fprintf(out, "\n%s%s%s\n", st->bold, text, st->reset);
+}
+
+static void print_memory(FILE *out, const style *st, const sc_profile *p)
+{
+	const sc_memory_profile *m = &p->memory;
+	char buf[64];
+	heading(out, st, "Memory Profile:");
+	put_line(out, st, p, "Baseline", "memory.baseline_memory_mb",
+	         fmt_real(buf, sizeof buf, m->baseline_memory_mb, 1, " MB"));
+	put_line(out, st, p, "Peak", "memory.peak_memory_mb",
+	         fmt_real(buf, sizeof buf, m->peak_memory_mb, 1, " MB"));
+	put_line(out, st, p, "Increase", "memory.memory_increase_mb",
+	         fmt_real(buf, sizeof buf, m->memory_increase_mb, 1, " MB"));
+}
+
+/* The seed's three lines; for a command, total time is the mean over the timed runs. */
+static void print_time(FILE *out, const style *st, const sc_profile *p)
+{
+	char buf[96];
+	heading(out, st, "Time Profile:");
+	const char *total = fmt_real(buf, sizeof buf, p->total_time.mean, 4, " seconds");
+	if (total && p->total_time.n > 1) {
+		size_t len = strlen(buf);
+		snprintf(buf + len, sizeof buf - len, " (mean of %zu runs)", p->total_time.n);
+	}
+	put_line(out, st, p, "Total time", "time.total_time", total);
+	put_line(out, st, p, "Throughput", "time.throughput_samples_per_sec",
+	         fmt_real(buf, sizeof buf, p->throughput_samples_per_sec, 1, " predictions/sec"));
+	/* The seed prints 4 decimals of ms; below 0.1 ms that would hide all but one or two digits,
+	 * so small figures keep 4 significant digits instead. */
+	const char *avg = NULL;
+	double avg_ms = p->avg_time_per_sample * 1e3;
+	if (isfinite(avg_ms)) {
+		snprintf(buf, sizeof buf, fabs(avg_ms) >= 0.1 ? "%.4f ms" : "%.4g ms", avg_ms);
+		avg = buf;
+	}
+	put_line(out, st, p, "Avg time per prediction", "time.avg_time_per_sample", avg);
+}
+
+/* Two durations joined by sep ("1.0 ms … 2.0 ms"), or NULL when either was not measured. */
+static const char *fmt_pair(char *buf, size_t cap, double a, const char *sep, double b)
+{
+	if (!isfinite(a) || !isfinite(b)) {
+		return NULL;
+	}
+	char x[32], y[32];
+	fmt_duration(x, sizeof x, a);
+	fmt_duration(y, sizeof y, b);
+	snprintf(buf, cap, "%s%s%s", x, sep, y);
+	return buf;
+}
+
+/* The spread of the run times, hyperfine-style. */
+static void print_spread(FILE *out, const style *st, const sc_profile *p)
+{
+	const sc_summary *t = &p->total_time;
+	char line[128];
+	heading(out, st, "Across runs:");
+	put_line(out, st, p, "Time (mean ± σ)", "time.total_time",
+	         fmt_pair(line, sizeof line, t->mean, " ± ", t->stddev));
+	put_line(out, st, p, "95% CI of the mean", "time.total_time.ci95",
+	         fmt_pair(line, sizeof line, t->ci95_low, " … ", t->ci95_high));
+	put_duration(out, st, p, "Median", "time.total_time", t->median);
+	put_line(out, st, p, "Range (min … max)", "time.total_time",
+	         fmt_pair(line, sizeof line, t->min, " … ", t->max));
+	snprintf(line, sizeof line, "%zu timed, %zu warm-up", p->n_runs, p->n_warmup);
+	put_line(out, st, p, "Runs", NULL, line);
+	snprintf(line, sizeof line, "%zu (modified z-score > 3.5)", t->outliers);
+	put_line(out, st, p, "Outliers", NULL, line);
+}
+
+static void print_latency(FILE *out, const style *st, const sc_profile *p)
+{
+	const sc_latency *l = &p->latency;
+	if (!l->available) {
+		heading(out, st, "Latency per prediction:");
+		put_line(out, st, p, "Percentiles", "time.latency_ms", NULL);
+		return;
+	}
+	char title[128];
+	snprintf(title, sizeof title, "Latency per prediction (source: %s, %" PRIu64 " value%s):",
+	         l->source ? l->source : "unknown", l->count, l->count == 1 ? "" : "s");
+	heading(out, st, title);
+	const struct {
+		const char *label;
+		double ms;
+	} rows[] = {{"mean", l->mean_ms}, {"p50", l->p50_ms}, {"p90", l->p90_ms},
+	            {"p95", l->p95_ms},   {"p99", l->p99_ms}, {"p99.9", l->p999_ms},
+	            {"max", l->max_ms}};
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		put_duration(out, st, p, rows[i].label, "time.latency_ms", rows[i].ms / 1e3);
+	}
+}
+
+static void print_resources(FILE *out, const style *st, const sc_profile *p)
+{
+	const sc_resources *r = &p->resources;
+	char buf[96];
+	heading(out, st, p->n_runs > 0 ? "Resources (mean per run):" : "Resources:");
+	put_duration(out, st, p, "CPU user", "resources.cpu_user_s", r->cpu_user_s);
+	put_duration(out, st, p, "CPU system", "resources.cpu_sys_s", r->cpu_sys_s);
+	put_line(out, st, p, "CPU utilisation", "resources.cpu_utilization",
+	         fmt_real(buf, sizeof buf, r->cpu_utilization, 2, " cores busy"));
+	if (p->n_runs > 0) {
+		double lo = INFINITY, hi = -INFINITY;
+		for (size_t i = 0; i < p->n_runs; i++) {
+			lo = fmin(lo, p->runs[i].peak_rss_mb);
+			hi = fmax(hi, p->runs[i].peak_rss_mb);
+		}
+		const char *text = NULL;
+		if (isfinite(lo) && isfinite(hi)) {
+			snprintf(buf, sizeof buf, "%.1f MB … %.1f MB over the timed runs", lo, hi);
+			text = buf;
+		}
+		put_line(out, st, p, "Peak RSS", "runs.peak_rss_mb", text);
+	}
+	put_line(out, st, p, "Storage read", "resources.read_bytes",
+	         fmt_bytes(buf, sizeof buf, r->read_bytes));
+	put_line(out, st, p, "Storage write", "resources.write_bytes",
+	         fmt_bytes(buf, sizeof buf, r->write_bytes));
+	put_line(out, st, p, "Minor page faults", "resources.minor_faults",
+	         fmt_count(buf, sizeof buf, r->minor_faults));
+	put_line(out, st, p, "Major page faults", "resources.major_faults",
+	         fmt_count(buf, sizeof buf, r->major_faults));
+	put_line(out, st, p, "Voluntary ctx switches", "resources.voluntary_context_switches",
+	         fmt_count(buf, sizeof buf, r->voluntary_context_switches));
+	put_line(out, st, p, "Involuntary ctx switches", "resources.involuntary_context_switches",
+	         fmt_count(buf, sizeof buf, r->involuntary_context_switches));
+}
+
+/* The sampled run: how many points, how often, and the peaks of the whole process tree. */
+static void print_timeline(FILE *out, const style *st, const sc_profile *p)
+{
+	if (p->n_timeline == 0) {
+		if (reason_for(p, "memory.timeline_interval_s")) {
+			put_line(out, st, p, "Timeline", "memory.timeline_interval_s", NULL);
+		}
+		return;
+	}
+	double rss = 0, cpu = 0;
+	int procs = 0;
+	for (size_t i = 0; i < p->n_timeline; i++) {
+		rss = fmax(rss, p->timeline[i].rss_mb);
+		cpu = fmax(cpu, p->timeline[i].cpu_percent);
+		procs = p->timeline[i].processes > procs ? p->timeline[i].processes : procs;
+	}
+	char every[32], buf[160];
+	fmt_duration(every, sizeof every, p->timeline_interval_s);
+	snprintf(buf, sizeof buf,
+	         "%zu points every %s; tree peak %.1f MB, %.0f%% CPU, %d process%s", p->n_timeline,
+	         every, rss, cpu, procs, procs == 1 ? "" : "es");
+	put_line(out, st, p, "Timeline", NULL, buf);
+}
+
+static void print_profile(FILE *out, const style *st, const sc_profile *p)
+{
+	fprintf(out, "%sProfile: %s%s\n", st->bold, p->name ? p->name : "(unnamed)", st->reset);
+	if (p->command && (!p->name || strcmp(p->name, p->command) != 0)) {
+		fprintf(out, "  Command: %s\n", p->command);
+	}
+	fprintf(out, "  Kind: %s, %" PRIu64 " prediction%s per %s\n", p->kind ? p->kind : "unknown",
+	        p->n_samples, p->n_samples == 1 ? "" : "s", p->n_runs > 0 ? "run" : "call");
+	print_memory(out, st, p);
+	print_time(out, st, p);
+	if (p->n_runs > 0) {
+		print_spread(out, st, p);
+	}
+	print_latency(out, st, p);
+	print_resources(out, st, p);
+	print_timeline(out, st, p);
+}
+
+static void print_warnings(FILE *out, const style *st, const sc_report *r)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < r->n_profiles; i++) {
+		total += r->profiles[i].n_warnings;
+	}
+	if (total == 0) {
+		return;
+	}
+	heading(out, st, "Warnings:");
+	for (size_t i = 0; i < r->n_profiles; i++) {
+		const sc_profile *p = &r->profiles[i];
+		for (size_t k = 0; k < p->n_warnings; k++) {
+			const sc_warning *w = &p->warnings[k];
+			fprintf(out, "  %s[%s]%s ", st->warn, w->id, st->reset);
+			if (r->n_profiles > 1) {
+				fprintf(out, "%s: ", p->name ? p->name : "(unnamed)");
+			}
+			fprintf(out, "%s\n      Action: %s\n", w->message, w->action);
+		}
+	}
+}
+
+static void put_system(FILE *out, const char *key, const char *text)
+{
+	fprintf(out, "  %s: %s\n", key, text && text[0] ? text : "unavailable");
+}
+
+void cli_system_print(FILE *out, const sc_system_info *s, bool color)
+{
+	style st = make_style(color);
+	char buf[64];
+	fprintf(out, "%sSystem Stats:%s\n", st.bold, st.reset);
+	snprintf(buf, sizeof buf, "%d", s->cpus);
+	put_system(out, "cpus", s->cpus > 0 ? buf : NULL);
+	put_system(out, "cpu_model", s->cpu_model);
+	put_system(out, "kernel", s->kernel);
+	put_system(out, "hostname", s->hostname);
+	put_system(out, "memory_total_mb", fmt_real(buf, sizeof buf, s->memory_total_mb, 2, ""));
+	put_system(out, "memory_available_mb",
+	           fmt_real(buf, sizeof buf, s->memory_available_mb, 2, ""));
+	const char *load = NULL;
+	if (isfinite(s->load_avg[0]) && isfinite(s->load_avg[1]) && isfinite(s->load_avg[2])) {
+		snprintf(buf, sizeof buf, "%.2f %.2f %.2f", s->load_avg[0], s->load_avg[1],
+		         s->load_avg[2]);
+		load = buf;
+	}
+	put_system(out, "load_avg", load);
+	put_system(out, "disk_path", s->disk_path);
+	put_system(out, "disk_total_gb", fmt_real(buf, sizeof buf, s->disk_total_gb, 2, ""));
+	put_system(out, "disk_free_gb", fmt_real(buf, sizeof buf, s->disk_free_gb, 2, ""));
+	put_system(out, "disk_used_percent",
+	           fmt_real(buf, sizeof buf, s->disk_used_percent, 2, ""));
+}
+
+void cli_summary_print(FILE *out, const sc_report *r, bool color)
+{
+	style st = make_style(color);
+	for (size_t i = 0; i < r->n_profiles; i++) {
+		if (i > 0) {
+			fputc('\n', out);
+		}
+		print_profile(out, &st, &r->profiles[i]);
+	}
+	fputc('\n', out);
+	cli_system_print(out, &r->system, color);
+	print_warnings(out, &st, r);
+}

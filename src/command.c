@@ -1,0 +1,564 @@
+/* command.c: profiling a command: warm-up runs, timed runs and one sampled run, via the spawner. */
+#define _GNU_SOURCE
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Defined in spawn.c; belongs in internal.h (see there). */
+pid_t sc__spawner_pid(const sc__spawner *s);
+
+#define DEFAULT_MIN_RUNS    5
+#define DEFAULT_MAX_RUNS    1000
+#define DEFAULT_MIN_TIME_S  3.0
+#define TIMELINE_MAX_POINTS 2000
+/* A command line longer than this is cut in failure messages (they are one line of 256). */
+#define MESSAGE_COMMAND_MAX 120
+
+/* Everything one call of sc_command_profile works with. */
+typedef struct session {
+	const sc_command_options *o;
+	char **argv;   /* what the spawner runs: o->argv, or /bin/sh -c ... */
+	char *cmdline; /* the command line, for the profile and messages */
+	sc__spawner *spawner;
+	sc_profile *p;
+	sc_command_failure *failure;
+	size_t runs_cap;
+	double timeline_peak_mb; /* peak RSS of the timeline run; NAN when it did not run */
+	int64_t min_maxrss_kb;   /* smallest ru_maxrss of a measured run; -1 before the first */
+	double last_wall_s;      /* of the run before, for progress */
+} session;
+
+/* ---- options and the command line -------------------------------------------------------- */
+
+static int check_options(const sc_command_options *o)
+{
+	if (!o->argv || !o->argv[0] || !o->argv[0][0])
+		return SC_EINVAL;
+	if (o->output != SC_OUTPUT_NULL && o->output != SC_OUTPUT_INHERIT &&
+	    o->output != SC_OUTPUT_FILE)
+		return SC_EINVAL;
+	if (o->output == SC_OUTPUT_FILE && (!o->output_path || !o->output_path[0]))
+		return SC_EINVAL;
+	if (!(o->timeout_s >= 0) || isinf(o->timeout_s) || isnan(o->min_time_s) ||
+	    isinf(o->min_time_s))
+		return SC_EINVAL;
+	if (o->min_runs && o->max_runs && o->min_runs > o->max_runs)
+		return SC_EINVAL;
+	return 0;
+}
+
+/* A word a POSIX shell reads back as itself needs no quotes. A first word with '=' would be
+ * read as an assignment. */
+static bool needs_quotes(const char *w, bool first)
+{
+	if (!*w || (first && strchr(w, '=')))
+		return true;
+	for (; *w; w++) {
+		if (!((*w >= 'a' && *w <= 'z') || (*w >= 'A' && *w <= 'Z') ||
+		      (*w >= '0' && *w <= '9') || strchr("_@%+=:,./-", *w)))
+			return true;
+	}
+	return false;
+}
+
+/* Single quotes protect everything except the single quote, which becomes '\''. */
+static void put_word(FILE *f, const char *w, bool first)
+{
+	if (!needs_quotes(w, first)) {
+		fputs(w, f);
+		return;
+	}
+	fputc('\'', f);
+	for (; *w; w++) {
+		if (*w == '\'')
+			fputs("'\\''", f);
+		else
+			fputc(*w, f);
+	}
+	fputc('\'', f);
+}
+
+/* The command line as a shell would read it back; with `shell`, argv[0] is already shell text. */
+static char *join_command(const sc_command_options *o)
+{
+	char *text = NULL;
+	size_t len;
+	FILE *f = open_memstream(&text, &len);
+	if (!f)
+		return NULL;
+	for (size_t i = 0; o->argv[i]; i++) {
+		if (i > 0)
+			fputc(' ', f);
+		if (i == 0 && o->shell)
+			fputs(o->argv[0], f);
+		else
+			put_word(f, o->argv[i], i == 0);
+	}
+	if (fclose(f) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+/* {"/bin/sh", "-c", argv[0], argv[1], ...}: argv[1..] become $0, $1, ... as with sh -c. */
+static char **shell_argv(char *const *argv)
+{
+	size_t n = 0;
+	while (argv[n])
+		n++;
+	char **v = malloc((n + 3) * sizeof *v);
+	if (!v)
+		return NULL;
+	v[0] = "/bin/sh";
+	v[1] = "-c";
+	memcpy(v + 2, argv, (n + 1) * sizeof *v);
+	return v;
+}
+
+/* ---- failures ---------------------------------------------------------------------------- */
+
+static const char *signal_name(int sig, char *buf, size_t cap)
+{
+	const char *abbrev = sigabbrev_np(sig);
+	if (abbrev)
+		snprintf(buf, cap, "SIG%s", abbrev);
+	else
+		snprintf(buf, cap, "signal %d", sig);
+	return buf;
+}
+
+/* "run 3 of 'cmd'", "warm-up run 1 of 'cmd'", "the timeline run of 'cmd'". */
+static void describe_run(const session *ss, const char *phase, size_t index, char *buf, size_t cap)
+{
+	const char *cmd = ss->cmdline;
+	int cut = strlen(cmd) > MESSAGE_COMMAND_MAX;
+	int shown = cut ? MESSAGE_COMMAND_MAX - 3 : MESSAGE_COMMAND_MAX;
+	const char *dots = cut ? "..." : "";
+	if (!strcmp(phase, "timeline"))
+		snprintf(buf, cap, "the timeline run of '%.*s%s'", shown, cmd, dots);
+	else
+		snprintf(buf, cap, "%s %zu of '%.*s%s'",
+		         !strcmp(phase, "run") ? "run" : "warm-up run", index + 1, shown, cmd,
+		         dots);
+}
+
+static void fail(session *ss, const char *phase, size_t index, int sys_errno, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static void fail(session *ss, const char *phase, size_t index, int sys_errno, const char *fmt, ...)
+{
+	sc_command_failure *f = ss->failure;
+	f->phase = phase;
+	f->run_index = index;
+	f->sys_errno = sys_errno;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(f->message, sizeof f->message, fmt, ap);
+	va_end(ap);
+}
+
+/* Fills *failure for a run that exited non-zero, was killed, or timed out. */
+static void fail_run(session *ss, const char *phase, size_t index, const sc_run *run)
+{
+	char what[200], sig[32];
+	describe_run(ss, phase, index, what, sizeof what);
+	sc_command_failure *f = ss->failure;
+	if (run->timed_out)
+		fail(ss, phase, index, 0,
+		     "%s timed out after %.*f s and was killed with its process group", what,
+		     ss->o->timeout_s < 0.1 ? 3 : 1, ss->o->timeout_s);
+	else if (run->signal)
+		fail(ss, phase, index, 0, "%s was killed by %s", what,
+		     signal_name(run->signal, sig, sizeof sig));
+	else
+		fail(ss, phase, index, 0, "%s exited with code %d", what, run->exit_code);
+	f->exit_code = run->exit_code;
+	f->signal = run->signal;
+	f->timed_out = run->timed_out;
+}
+
+/* Fills *failure for a command the spawner could not start; returns rc. */
+static int fail_spawn(session *ss, const char *phase, size_t index, int rc, int err_no)
+{
+	const char *name = ss->argv[0];
+	if (rc == SC_ENOTFOUND)
+		fail(ss, phase, index, err_no, "command not found: '%s'", name);
+	else if (rc == SC_ENOEXEC)
+		fail(ss, phase, index, err_no, "cannot execute '%s': %s", name, strerror(err_no));
+	else
+		fail(ss, phase, index, err_no, "cannot start '%s': %s", name,
+		     err_no ? strerror(err_no) : sc_strerror(rc));
+	return rc;
+}
+
+/* ---- one run ----------------------------------------------------------------------------- */
+
+/* Waits until the spawner's reply says the child exited, killing its process group at the
+ * deadline and ticking the sampler when it is due. Returns whether the run timed out. */
+static bool wait_for_exit(session *ss, pid_t pid, uint64_t deadline, sc__sampler *sampler)
+{
+	bool timed_out = false;
+	struct pollfd pfd = {.fd = sc__spawner_fd(ss->spawner), .events = POLLIN};
+	for (;;) {
+		uint64_t wake = deadline;
+		if (sampler && sc__sampler_due_ns(sampler) < wake)
+			wake = sc__sampler_due_ns(sampler);
+		struct timespec ts, *timeout = NULL;
+		if (wake != UINT64_MAX) {
+			uint64_t now = sc__now_ns(), left = wake > now ? wake - now : 0;
+			ts = (struct timespec){(time_t)(left / 1000000000u),
+			                       (long)(left % 1000000000u)};
+			timeout = &ts;
+		}
+		int r = ppoll(&pfd, 1, timeout, NULL);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r != 0)
+			return timed_out; /* the reply (or the spawner's end) is there */
+		uint64_t now = sc__now_ns();
+		if (now >= deadline) {
+			/* The child leads its own process group (the spawner's SETPGROUP), so this
+			 * reaches everything it started that stayed in the group. The group cannot
+			 * have been reused: its leader is reaped only by the spawner, and a pid
+			 * comes back only after pid_max others, not within this loop. */
+			kill(-pid, SIGKILL);
+			timed_out = true;
+			deadline = UINT64_MAX;
+		}
+		if (sampler && now >= sc__sampler_due_ns(sampler))
+			sc__sampler_tick(sampler, now);
+	}
+}
+
+static void fill_run(sc_run *run, const sc__exit *ex, bool timed_out)
+{
+	const struct rusage *ru = &ex->ru;
+	*run = (sc_run){
+	    .wall_s = (double)ex->wall_ns / 1e9,
+	    .user_s = sc__timeval_s(ru->ru_utime),
+	    .sys_s = sc__timeval_s(ru->ru_stime),
+	    .peak_rss_mb = (double)ru->ru_maxrss / 1024.0, /* ru_maxrss is in kB on Linux */
+	    .minor_faults = ru->ru_minflt,
+	    .major_faults = ru->ru_majflt,
+	    .voluntary_context_switches = ru->ru_nvcsw,
+	    .involuntary_context_switches = ru->ru_nivcsw,
+	    .read_bytes = (int64_t)ru->ru_inblock * 512, /* blocks of 512 bytes, getrusage(2) */
+	    .write_bytes = (int64_t)ru->ru_oublock * 512,
+	    .exit_code = WIFEXITED(ex->status) ? WEXITSTATUS(ex->status) : -1,
+	    .signal = WIFSIGNALED(ex->status) ? WTERMSIG(ex->status) : 0,
+	    /* Killed by us, not merely at the deadline: a command that exited on its own just
+	     * before the kill landed did not time out. */
+	    .timed_out = timed_out && WIFSIGNALED(ex->status) && WTERMSIG(ex->status) == SIGKILL,
+	};
+}
+
+/*
+ * Runs the command once and fills *run. With sampled, the run's timeline goes into the profile.
+ * Returns 0 (the run may still have failed: see *run), or an error with *failure filled.
+ */
+static int run_once(session *ss, const char *phase, size_t index, size_t planned, bool sampled,
+                    sc_run *run)
+{
+	const sc_command_options *o = ss->o;
+	if (o->progress) {
+		sc_progress pr = {phase, index, planned, ss->last_wall_s};
+		o->progress(o->progress_ctx, &pr);
+	}
+	uint64_t t0 = sc__now_ns();
+	pid_t pid;
+	int err_no;
+	int rc = sc__spawner_start(ss->spawner, ss->argv, NULL, &pid, &err_no);
+	if (rc)
+		return fail_spawn(ss, phase, index, rc, err_no);
+
+	sc__sampler *sampler = NULL;
+	int sampler_rc = sampled ? sc__sampler_new(pid, t0, TIMELINE_MAX_POINTS, &sampler) : 0;
+	/* 2^64 ns is 584 years: any longer timeout is no timeout. */
+	uint64_t deadline = UINT64_MAX;
+	if (o->timeout_s > 0 && o->timeout_s < 1.8e10)
+		deadline = t0 + (uint64_t)(o->timeout_s * 1e9);
+	bool timed_out = wait_for_exit(ss, pid, deadline, sampler);
+
+	sc__exit ex;
+	rc = sc__spawner_finish(ss->spawner, &ex);
+	if (rc) {
+		sc__sampler_free(sampler);
+		char what[200];
+		describe_run(ss, phase, index, what, sizeof what);
+		fail(ss, phase, index, 0, "the helper shotclock-spawner stopped during %s", what);
+		return SC_ESPAWN;
+	}
+	fill_run(run, &ex, timed_out);
+	ss->last_wall_s = run->wall_s;
+	if (sampler) {
+		sc_profile *p = ss->p;
+		sc__sampler_take(sampler, &p->timeline, &p->n_timeline, &p->timeline_interval_s);
+		sc__sampler_free(sampler);
+	}
+	if (sampler_rc) {
+		fail(ss, phase, index, 0, "no memory for the timeline of %s", ss->cmdline);
+		return sampler_rc;
+	}
+	if (strcmp(phase, "warmup") != 0 &&
+	    (ss->min_maxrss_kb < 0 || ex.ru.ru_maxrss < ss->min_maxrss_kb))
+		ss->min_maxrss_kb = ex.ru.ru_maxrss;
+	return 0;
+}
+
+static bool run_failed(const sc_run *run)
+{
+	return run->timed_out || run->signal || run->exit_code != 0;
+}
+
+/* One run that counts: a failed one ends the profile with SC_ECOMMAND unless ignore_failure. */
+static int run_checked(session *ss, const char *phase, size_t index, size_t planned, bool sampled,
+                       sc_run *run)
+{
+	int rc = run_once(ss, phase, index, planned, sampled, run);
+	if (rc)
+		return rc;
+	if (run_failed(run) && !ss->o->ignore_failure) {
+		fail_run(ss, phase, index, run);
+		return SC_ECOMMAND;
+	}
+	return 0;
+}
+
+/* ---- the phases -------------------------------------------------------------------------- */
+
+/* One timed run, appended to the profile; a failed run is kept too: it was measured. */
+static int push_timed_run(session *ss, size_t planned)
+{
+	sc_profile *p = ss->p;
+	if (p->n_runs == ss->runs_cap) {
+		size_t cap = ss->runs_cap ? 2 * ss->runs_cap : 16;
+		sc_run *grown = realloc(p->runs, cap * sizeof *grown);
+		if (!grown)
+			return SC_ENOMEM;
+		p->runs = grown;
+		ss->runs_cap = cap;
+	}
+	int rc = run_checked(ss, "run", p->n_runs, planned, false, &p->runs[p->n_runs]);
+	if (rc == 0 || rc == SC_ECOMMAND)
+		p->n_runs++;
+	return rc;
+}
+
+/* Timed runs: exactly o->runs, or until both min_runs and min_time_s are met (at most max_runs).
+ * Time counts from the start of the first timed run, spawning included, as the user waits it. */
+static int timed_runs(session *ss)
+{
+	const sc_command_options *o = ss->o;
+	size_t max_runs = o->max_runs ? o->max_runs : DEFAULT_MAX_RUNS;
+	size_t min_runs = o->min_runs ? o->min_runs : DEFAULT_MIN_RUNS;
+	if (min_runs > max_runs)
+		min_runs = max_runs; /* only max_runs was given */
+	double min_time = o->min_time_s < 0 ? DEFAULT_MIN_TIME_S : o->min_time_s;
+	uint64_t start = sc__now_ns();
+	for (size_t i = 0;; i++) {
+		size_t planned = o->runs;
+		if (!o->runs) {
+			double elapsed = (double)(sc__now_ns() - start) / 1e9;
+			if (i >= max_runs || (i >= min_runs && elapsed >= min_time))
+				break;
+			/* The plan: enough runs of the mean length so far to fill min_time. */
+			planned = min_runs;
+			if (i > 0) {
+				double need = ceil(min_time / (elapsed / (double)i));
+				if (need > (double)planned)
+					planned = need < (double)max_runs ? (size_t)need : max_runs;
+			}
+			if (planned < i + 1)
+				planned = i + 1;
+		} else if (i >= o->runs) {
+			break;
+		}
+		int rc = push_timed_run(ss, planned);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- the profile ------------------------------------------------------------------------- */
+
+/* The spawner's own peak RSS is a floor under every ru_maxrss it reports (see internal.h); when a
+ * run's figure is not above it, that figure may be the spawner's, not the command's. */
+static void check_spawner_floor(session *ss)
+{
+	if (ss->min_maxrss_kb < 0)
+		return;
+	char path[64], text[4096];
+	snprintf(path, sizeof path, "/proc/%d/status", (int)sc__spawner_pid(ss->spawner));
+	sc__proc_status st;
+	if (sc__read_text_file(path, text, sizeof text, NULL) != 0 ||
+	    sc__parse_proc_status(text, &st) != 0 || st.vm_hwm_kb < 0)
+		return;
+	if (st.vm_hwm_kb >= ss->min_maxrss_kb)
+		sc__unavailable_push(
+		    ss->p, "memory.peak_memory_mb",
+		    "a run's peak RSS (%lld kB) is not above the spawner's own peak "
+		    "(%lld kB), which exec carries into the command: an upper bound",
+		    (long long)ss->min_maxrss_kb, (long long)st.vm_hwm_kb);
+}
+
+/* Memory of a command: it did not exist before it ran, so its baseline is 0 and the increase is
+ * its peak, the largest ru_maxrss of the timed runs and the timeline run. */
+static void fill_memory(session *ss)
+{
+	sc_profile *p = ss->p;
+	double peak = ss->timeline_peak_mb;
+	for (size_t i = 0; i < p->n_runs; i++) {
+		if (isnan(peak) || p->runs[i].peak_rss_mb > peak)
+			peak = p->runs[i].peak_rss_mb;
+	}
+	p->memory = (sc_memory_profile){
+	    .baseline_memory_mb = 0,
+	    .peak_memory_mb = peak,
+	    .memory_increase_mb = peak,
+	    .peak_reset = true,
+	    .minor_faults = -1,
+	    .major_faults = -1,
+	};
+}
+
+/* Name, kind, command line: what identifies the profile even when no run succeeded. */
+static int fill_identity(session *ss)
+{
+	const sc_command_options *o = ss->o;
+	sc_profile *p = ss->p;
+	p->kind = "command";
+	p->n_samples = o->n_samples ? o->n_samples : 1;
+	p->n_warmup = o->warmup;
+	p->command = strdup(ss->cmdline);
+	p->name = strdup(o->name ? o->name : ss->cmdline);
+	return p->command && p->name ? 0 : SC_ENOMEM;
+}
+
+/* Opens where the command's output goes; *out_fd and *err_fd are -1 for /dev/null. *owned is
+ * the fd to close afterwards (or -1). */
+static int open_output(session *ss, int *out_fd, int *err_fd, int *owned)
+{
+	const sc_command_options *o = ss->o;
+	*out_fd = *err_fd = *owned = -1;
+	if (o->output == SC_OUTPUT_INHERIT) {
+		*out_fd = STDOUT_FILENO;
+		*err_fd = STDERR_FILENO;
+	} else if (o->output == SC_OUTPUT_FILE) {
+		/* Truncated once: every run then writes after the one before it. */
+		int fd = open(o->output_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			int saved = errno;
+			fail(ss, "run", 0, saved, "cannot open output file '%s': %s",
+			     o->output_path, strerror(saved));
+			errno = saved;
+			return SC_EIO;
+		}
+		*out_fd = *err_fd = *owned = fd;
+	}
+	return 0;
+}
+
+/* Warm-up, timed and timeline runs with the spawner started. */
+static int run_all(session *ss)
+{
+	const sc_command_options *o = ss->o;
+	for (size_t i = 0; i < o->warmup; i++) {
+		sc_run run;
+		int rc = run_checked(ss, "warmup", i, o->warmup, false, &run);
+		if (rc)
+			return rc;
+	}
+	int rc = timed_runs(ss);
+	if (rc || o->no_timeline)
+		return rc;
+	sc_run run;
+	rc = run_checked(ss, "timeline", 0, 1, true, &run);
+	if (rc == 0 || rc == SC_ECOMMAND)
+		ss->timeline_peak_mb = run.peak_rss_mb;
+	return rc;
+}
+
+int sc_command_profile(const sc_command_options *o, sc_profile *out, sc_command_failure *failure)
+{
+	sc_command_failure ignored;
+	if (!failure)
+		failure = &ignored;
+	*failure = (sc_command_failure){0};
+	if (!o || !out)
+		return SC_EINVAL;
+	*out = (sc_profile){0};
+	int rc = check_options(o);
+	if (rc)
+		return rc;
+
+	session ss = {
+	    .o = o,
+	    .p = out,
+	    .failure = failure,
+	    .timeline_peak_mb = NAN,
+	    .min_maxrss_kb = -1,
+	    .last_wall_s = NAN,
+	};
+	char **shell = NULL;
+	if (o->shell && !(shell = shell_argv(o->argv)))
+		return SC_ENOMEM;
+	ss.argv = shell ? shell : (char **)o->argv;
+	ss.cmdline = join_command(o);
+	rc = ss.cmdline ? fill_identity(&ss) : SC_ENOMEM;
+
+	int out_fd, err_fd, owned = -1;
+	if (!rc)
+		rc = open_output(&ss, &out_fd, &err_fd, &owned);
+	if (!rc) {
+		rc = sc__spawner_new(o->spawner_path, out_fd, err_fd, &ss.spawner);
+		if (rc) {
+			/* Not the command's fault: the helper is missing or could not start. */
+			if (rc == SC_ENOTFOUND)
+				fail(&ss, "run", 0, ENOENT,
+				     "the helper shotclock-spawner was not found (set "
+				     "SHOTCLOCK_SPAWNER to its path)");
+			else
+				fail(&ss, "run", 0, errno,
+				     "the helper shotclock-spawner could not be started: %s",
+				     strerror(errno));
+			rc = SC_ESPAWN;
+		}
+	}
+	if (owned >= 0)
+		close(owned); /* the spawner holds its own copies */
+	if (!rc) {
+		rc = run_all(&ss);
+		check_spawner_floor(&ss);
+		sc__spawner_free(ss.spawner);
+	}
+	free(shell);
+	free(ss.cmdline);
+
+	if (rc && rc != SC_ECOMMAND) {
+		sc_profile_release(out);
+		return rc;
+	}
+	fill_memory(&ss);
+	if (out->n_runs > 0) {
+		int derived = sc__profile_derive_from_runs(out);
+		if (derived && !rc) {
+			sc_profile_release(out);
+			return derived;
+		}
+		sc__warnings_add(out);
+	}
+	return rc;
+}

@@ -1,0 +1,320 @@
+#define _GNU_SOURCE /* sigabbrev_np */
+/* json.c: the canonical JSON export of a report (shotclock.report/1, docs/report-format.md). */
+#include "internal.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * The tree is built with json_pack: every "o" argument is a new reference that json_pack steals,
+ * also when it fails, so a NULL from any helper (out of memory) makes the enclosing json_pack
+ * return NULL without leaking, and the NULL travels up to sc_report_export_json. Figures that
+ * could not be measured (NaN, or -1 for counts) become null; the profile's "unavailable" object
+ * says why.
+ */
+
+/* Ten significant digits keep every figure readable and make the output identical from one run
+ * to the next (and byte-for-byte comparable in tests); no figure we measure has more. */
+#define JSON_FLAGS (JSON_INDENT(2) | JSON_REAL_PRECISION(10))
+
+static json_t *real_or_null(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *count_or_null(int64_t v)
+{
+	return v >= 0 ? json_integer((json_int_t)v) : json_null();
+}
+
+static json_t *uint_json(uint64_t v)
+{
+	return json_integer(v > (uint64_t)INT64_MAX ? INT64_MAX : (json_int_t)v);
+}
+
+/* A string; JSON requires UTF-8, and a command line may hold any bytes, so a string that is not
+ * valid UTF-8 is kept with its non-ASCII bytes replaced by '?'. NULL or "" (not known) is null. */
+static json_t *text(const char *s)
+{
+	if (!s || !*s)
+		return json_null();
+	json_t *j = json_string(s);
+	if (j)
+		return j;
+	char *ascii = strdup(s);
+	if (!ascii)
+		return NULL;
+	for (char *c = ascii; *c; c++)
+		if ((unsigned char)*c >= 0x80)
+			*c = '?';
+	j = json_string(ascii);
+	free(ascii);
+	return j;
+}
+
+/* The json_pack calls below list one key and its value per line, which clang-format would
+ * pack together; each such block turns formatting off. */
+
+static json_t *system_json(const sc_system_info *s)
+{
+	/* clang-format off */
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:[o,o,o], s:{s:o, s:o, s:o, s:o}}",
+		"cpus", count_or_null(s->cpus),
+		"cpu_model", text(s->cpu_model),
+		"kernel", text(s->kernel),
+		"hostname", text(s->hostname),
+		"memory_total_mb", real_or_null(s->memory_total_mb),
+		"memory_available_mb", real_or_null(s->memory_available_mb),
+		"load_avg", real_or_null(s->load_avg[0]), real_or_null(s->load_avg[1]),
+			real_or_null(s->load_avg[2]),
+		"disk",
+			"path", text(s->disk_path),
+			"total_gb", real_or_null(s->disk_total_gb),
+			"free_gb", real_or_null(s->disk_free_gb),
+			"used_percent", real_or_null(s->disk_used_percent));
+	/* clang-format on */
+}
+
+/* "SIGSEGV"; a signal without a name (a real-time one) by its number. */
+static json_t *signal_json(int sig)
+{
+	if (sig == 0)
+		return json_null();
+	const char *abbrev = sigabbrev_np(sig);
+	char name[32];
+	if (abbrev)
+		snprintf(name, sizeof name, "SIG%s", abbrev);
+	else
+		snprintf(name, sizeof name, "%d", sig);
+	return json_string(name);
+}
+
+static json_t *run_json(const sc_run *r)
+{
+	/* clang-format off */
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b}",
+		"wall_s", real_or_null(r->wall_s),
+		"user_s", real_or_null(r->user_s),
+		"sys_s", real_or_null(r->sys_s),
+		"peak_rss_mb", real_or_null(r->peak_rss_mb),
+		"minor_faults", count_or_null(r->minor_faults),
+		"major_faults", count_or_null(r->major_faults),
+		"voluntary_context_switches", count_or_null(r->voluntary_context_switches),
+		"involuntary_context_switches", count_or_null(r->involuntary_context_switches),
+		"read_bytes", count_or_null(r->read_bytes),
+		"write_bytes", count_or_null(r->write_bytes),
+		"exit_code", count_or_null(r->exit_code),
+		"signal", signal_json(r->signal),
+		"timed_out", r->timed_out);
+	/* clang-format on */
+}
+
+/* Appends item to array; on failure releases both and returns NULL. */
+static json_t *append(json_t *array, json_t *item)
+{
+	if (json_array_append_new(array, item) != 0) {
+		json_decref(array);
+		return NULL;
+	}
+	return array;
+}
+
+static json_t *runs_json(const sc_profile *p)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < p->n_runs; i++)
+		a = append(a, run_json(&p->runs[i]));
+	return a;
+}
+
+static json_t *summary_json(const sc_summary *s)
+{
+	/* A profile made without timing anything has no summary. */
+	if (s->n == 0)
+		return json_null();
+	json_t *ci95 = isfinite(s->ci95_low) && isfinite(s->ci95_high)
+	                   ? json_pack("[f,f]", s->ci95_low, s->ci95_high)
+	                   : json_null();
+	/* clang-format off */
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+		"n", uint_json(s->n),
+		"mean", real_or_null(s->mean),
+		"stddev", real_or_null(s->stddev),
+		"median", real_or_null(s->median),
+		"min", real_or_null(s->min),
+		"max", real_or_null(s->max),
+		"mad", real_or_null(s->mad),
+		"ci95", ci95,
+		"outliers", uint_json(s->outliers));
+	/* clang-format on */
+}
+
+static json_t *latency_json(const sc_latency *l)
+{
+	if (!l->available)
+		return json_null();
+	/* clang-format off */
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+		"source", text(l->source),
+		"count", uint_json(l->count),
+		"mean", real_or_null(l->mean_ms),
+		"p50", real_or_null(l->p50_ms),
+		"p90", real_or_null(l->p90_ms),
+		"p95", real_or_null(l->p95_ms),
+		"p99", real_or_null(l->p99_ms),
+		"p999", real_or_null(l->p999_ms),
+		"max", real_or_null(l->max_ms));
+	/* clang-format on */
+}
+
+static json_t *time_json(const sc_profile *p)
+{
+	/* clang-format off */
+	return json_pack("{s:o, s:o, s:o, s:o}",
+		"total_time", summary_json(&p->total_time),
+		"avg_time_per_sample", real_or_null(p->avg_time_per_sample),
+		"throughput_samples_per_sec", real_or_null(p->throughput_samples_per_sec),
+		"latency_ms", latency_json(&p->latency));
+	/* clang-format on */
+}
+
+static json_t *timeline_json(const sc_profile *p)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < p->n_timeline; i++) {
+		const sc_timeline_point *t = &p->timeline[i];
+		/* clang-format off */
+		a = append(a, json_pack("{s:o, s:o, s:o, s:o}",
+			"t_s", real_or_null(t->t_s),
+			"rss_mb", real_or_null(t->rss_mb),
+			"cpu_percent", real_or_null(t->cpu_percent),
+			"processes", count_or_null(t->processes)));
+		/* clang-format on */
+	}
+	return a;
+}
+
+static json_t *memory_json(const sc_profile *p)
+{
+	const sc_memory_profile *m = &p->memory;
+	/* clang-format off */
+	return json_pack("{s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:o}",
+		"baseline_memory_mb", real_or_null(m->baseline_memory_mb),
+		"peak_memory_mb", real_or_null(m->peak_memory_mb),
+		"memory_increase_mb", real_or_null(m->memory_increase_mb),
+		"peak_reset", m->peak_reset,
+		"minor_faults", count_or_null(m->minor_faults),
+		"major_faults", count_or_null(m->major_faults),
+		"timeline_interval_s", real_or_null(p->timeline_interval_s),
+		"timeline", timeline_json(p));
+	/* clang-format on */
+}
+
+static json_t *resources_json(const sc_resources *r)
+{
+	/* clang-format off */
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+		"cpu_user_s", real_or_null(r->cpu_user_s),
+		"cpu_sys_s", real_or_null(r->cpu_sys_s),
+		"cpu_utilization", real_or_null(r->cpu_utilization),
+		"read_bytes", count_or_null(r->read_bytes),
+		"write_bytes", count_or_null(r->write_bytes),
+		"minor_faults", count_or_null(r->minor_faults),
+		"major_faults", count_or_null(r->major_faults),
+		"voluntary_context_switches", count_or_null(r->voluntary_context_switches),
+		"involuntary_context_switches", count_or_null(r->involuntary_context_switches));
+	/* clang-format on */
+}
+
+static json_t *warnings_json(const sc_profile *p)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < p->n_warnings; i++) {
+		const sc_warning *w = &p->warnings[i];
+		/* clang-format off */
+		a = append(a, json_pack("{s:o, s:o, s:o}",
+			"id", text(w->id),
+			"message", text(w->message),
+			"action", text(w->action)));
+		/* clang-format on */
+	}
+	return a;
+}
+
+static json_t *unavailable_json(const sc_profile *p)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; o && i < p->n_unavailable; i++) {
+		const sc_unavailable *u = &p->unavailable[i];
+		if (json_object_set_new(o, u->field, text(u->reason)) != 0) {
+			json_decref(o);
+			o = NULL;
+		}
+	}
+	return o;
+}
+
+static json_t *profile_json(const sc_profile *p)
+{
+	/* clang-format off */
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+		"name", text(p->name),
+		"kind", text(p->kind),
+		"command", text(p->command),
+		"n_samples", uint_json(p->n_samples),
+		"warmup_runs", uint_json(p->n_warmup),
+		"runs", runs_json(p),
+		"time", time_json(p),
+		"memory", memory_json(p),
+		"resources", resources_json(&p->resources),
+		"warnings", warnings_json(p),
+		"unavailable", unavailable_json(p));
+	/* clang-format on */
+}
+
+/*
+ * Sections DESIGN.md describes that nothing measures yet (heap, cpu, regions, comparison,
+ * bottlenecks, recommendations, checks) are left out rather than written empty: an empty list
+ * would claim that nothing was found. Later versions add them without breaking readers.
+ */
+static json_t *report_json(const sc_report *r)
+{
+	json_t *profiles = json_array();
+	for (size_t i = 0; profiles && i < r->n_profiles; i++)
+		profiles = append(profiles, profile_json(&r->profiles[i]));
+	/* clang-format off */
+	return json_pack("{s:s, s:{s:s, s:s}, s:s, s:o, s:o, s:n}",
+		"schema", SC_REPORT_SCHEMA,
+		"tool", "name", "shotclock", "version", SC_VERSION,
+		"created", r->created,
+		"system", system_json(&r->system),
+		"profiles", profiles,
+		"verdict");
+	/* clang-format on */
+}
+
+int sc_report_export_json(const sc_report *r, const char *path)
+{
+	if (!r || !path)
+		return SC_EINVAL;
+	json_t *root = report_json(r);
+	if (!root)
+		return SC_ENOMEM;
+	sc__atomic_file af;
+	int err = sc__atomic_open(&af, path);
+	if (!err) {
+		if (json_dumpf(root, af.fp, JSON_FLAGS) != 0 || fputc('\n', af.fp) == EOF) {
+			sc__atomic_abort(&af);
+			err = SC_EIO;
+		} else {
+			err = sc__atomic_commit(&af);
+		}
+	}
+	int saved_errno = errno; /* SC_EIO promises errno; freeing the tree must not change it */
+	json_decref(root);
+	errno = saved_errno;
+	return err;
+}

@@ -1,0 +1,407 @@
+/* spawn.c: the client side of shotclock-spawner, the helper that starts every profiled run. */
+#define _GNU_SOURCE
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* The helper's pid, so command.c can read its VmHWM from /proc. Belongs in internal.h next to
+ * the other sc__spawner_ functions; declared here until it is added there. */
+pid_t sc__spawner_pid(const sc__spawner *s);
+
+/* The wire format of docs/spawner-protocol.md; spawner/shotclock-spawner.c is the other end. */
+#define WIRE_REQUEST_MAGIC 0x51534353u /* "SCSQ" in little-endian memory order */
+#define WIRE_REPLY_MAGIC   0x52534353u /* "SCSR" */
+#define WIRE_VERSION       1
+#define WIRE_MAX_REQUEST   (16u << 20)
+
+enum { WIRE_STARTED = 1, WIRE_ERROR = 2, WIRE_EXITED = 3 };
+
+struct wire_request {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t flags; /* reserved, 0 */
+	uint32_t argc;
+	uint32_t envc;
+	uint32_t length; /* of the whole request, this header included */
+};
+
+struct wire_reply {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t kind;
+	int32_t value; /* STARTED: pid; ERROR: errno; EXITED: wait status */
+	uint32_t reserved;
+	uint64_t wall_ns;
+	int64_t utime_us;
+	int64_t stime_us;
+	int64_t maxrss_kb;
+	int64_t minflt;
+	int64_t majflt;
+	int64_t inblock;
+	int64_t oublock;
+	int64_t nvcsw;
+	int64_t nivcsw;
+};
+
+_Static_assert(sizeof(struct wire_request) == 20, "request header layout");
+_Static_assert(sizeof(struct wire_reply) == 96, "reply layout");
+
+struct sc__spawner {
+	pid_t pid;      /* the helper */
+	int request_fd; /* our end of the request socket */
+	int reply_fd;   /* our end of the reply socket */
+	pid_t child;    /* started and not yet finished; 0 when none */
+};
+
+/* ---- finding the helper -----------------------------------------------------------------------
+ */
+
+static bool is_executable_file(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+static bool try_candidate(const char *candidate, char *path, size_t cap)
+{
+	if (!candidate || strlen(candidate) >= cap || !is_executable_file(candidate))
+		return false;
+	strcpy(path, candidate);
+	return true;
+}
+
+int sc__spawner_locate(char *path, size_t cap)
+{
+	if (!path || cap == 0)
+		return SC_EINVAL;
+	if (try_candidate(getenv("SHOTCLOCK_SPAWNER"), path, cap))
+		return 0;
+	/* Beside the running executable: the build tree and a relocated install both keep the
+	 * helper next to the shotclock binary. */
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		char *slash = strrchr(exe, '/');
+		char beside[PATH_MAX + 32];
+		if (slash) {
+			*slash = '\0';
+			snprintf(beside, sizeof beside, "%s/shotclock-spawner", exe);
+			if (try_candidate(beside, path, cap))
+				return 0;
+		}
+	}
+#ifdef SC_SPAWNER_INSTALL_PATH
+	if (try_candidate(SC_SPAWNER_INSTALL_PATH, path, cap))
+		return 0;
+#endif
+	return SC_ENOTFOUND;
+}
+
+/* ---- starting and stopping the helper ---------------------------------------------------------
+ */
+
+/* A close-on-exec copy of fd numbered 5 or above, so that the dup2 file actions onto 0..4 can
+ * never overwrite a source before it is used. */
+static int dup_high(int fd)
+{
+	return fcntl(fd, F_DUPFD_CLOEXEC, 5);
+}
+
+static void close_fds(int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (fds[i] >= 0)
+			close(fds[i]);
+		fds[i] = -1;
+	}
+}
+
+/* The helper's fds 0..4: /dev/null, the commands' stdout and stderr (-1: /dev/null), the request
+ * and reply sockets; closefrom(5) so nothing else of ours leaks into the commands. */
+static int build_file_actions(posix_spawn_file_actions_t *fa, const int src[5])
+{
+	int err = posix_spawn_file_actions_init(fa);
+	if (err)
+		return err;
+	for (int fd = 0; fd < 5 && !err; fd++) {
+		if (src[fd] >= 0)
+			err = posix_spawn_file_actions_adddup2(fa, src[fd], fd);
+		else
+			err = posix_spawn_file_actions_addopen(fa, fd, "/dev/null",
+			                                       fd == 0 ? O_RDONLY : O_WRONLY, 0);
+	}
+	if (!err)
+		err = posix_spawn_file_actions_addclosefrom_np(fa, 5);
+	if (err)
+		posix_spawn_file_actions_destroy(fa);
+	return err;
+}
+
+int sc__spawner_new(const char *spawner_path, int stdout_fd, int stderr_fd, sc__spawner **out)
+{
+	if (!out)
+		return SC_EINVAL;
+	*out = NULL;
+	char located[PATH_MAX];
+	if (!spawner_path) {
+		int rc = sc__spawner_locate(located, sizeof located);
+		if (rc < 0)
+			return rc;
+		spawner_path = located;
+	}
+	sc__spawner *s = calloc(1, sizeof *s);
+	if (!s)
+		return SC_ENOMEM;
+
+	/* Sockets rather than pipes: send(MSG_NOSIGNAL) turns a dead peer into EPIPE instead of a
+	 * SIGPIPE that would kill the profiler (or the helper). */
+	int request[2] = {-1, -1}, reply[2] = {-1, -1};
+	int src[5] = {-1, -1, -1, -1, -1};
+	int rc = SC_ESPAWN;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, request) < 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, reply) < 0)
+		goto fail;
+	if ((stdout_fd >= 0 && (src[1] = dup_high(stdout_fd)) < 0) ||
+	    (stderr_fd >= 0 && (src[2] = dup_high(stderr_fd)) < 0) ||
+	    (src[3] = dup_high(request[1])) < 0 || (src[4] = dup_high(reply[1])) < 0)
+		goto fail;
+
+	posix_spawn_file_actions_t fa;
+	if (build_file_actions(&fa, src) != 0)
+		goto fail;
+	/* The helper starts with an empty signal mask so its handlers work; dispositions are left
+	 * as they are (exec resets caught ones, ignored ones stay ignored for the commands). */
+	posix_spawnattr_t attr;
+	sigset_t empty;
+	sigemptyset(&empty);
+	if (posix_spawnattr_init(&attr) != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		goto fail;
+	}
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+	posix_spawnattr_setsigmask(&attr, &empty);
+	char parent[24];
+	snprintf(parent, sizeof parent, "%ld", (long)getpid());
+	char *argv[] = {(char *)spawner_path, parent, NULL};
+	int err = posix_spawn(&s->pid, spawner_path, &fa, &attr, argv, environ);
+	posix_spawnattr_destroy(&attr);
+	posix_spawn_file_actions_destroy(&fa);
+	if (err) {
+		rc = err == ENOENT ? SC_ENOTFOUND : SC_ESPAWN;
+		errno = err;
+		goto fail;
+	}
+	close_fds(src, 5);
+	close(request[1]);
+	close(reply[1]);
+	s->request_fd = request[0];
+	s->reply_fd = reply[0];
+	*out = s;
+	return 0;
+fail:;
+	int saved = errno;
+	close_fds(src, 5);
+	close_fds(request, 2);
+	close_fds(reply, 2);
+	free(s);
+	errno = saved;
+	return rc;
+}
+
+void sc__spawner_free(sc__spawner *s)
+{
+	if (!s)
+		return;
+	/* A run still going would keep the helper in wait4; end it the way a timeout does. */
+	if (s->child > 0)
+		kill(-s->child, SIGKILL);
+	/* End of file on the request socket tells the helper to exit. */
+	close(s->request_fd);
+	close(s->reply_fd);
+	while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	free(s);
+}
+
+pid_t sc__spawner_pid(const sc__spawner *s)
+{
+	return s ? s->pid : -1;
+}
+
+int sc__spawner_fd(const sc__spawner *s)
+{
+	return s ? s->reply_fd : -1;
+}
+
+/* ---- requests and replies ---------------------------------------------------------------------
+ */
+
+static int send_all(int fd, const char *buf, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = send(fd, buf, n, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		buf += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Reads one whole reply. A closed socket (the helper died) or a reply that is not ours is EPIPE
+ * or EPROTO in errno. */
+static int read_reply(int fd, struct wire_reply *r)
+{
+	size_t done = 0;
+	while (done < sizeof *r) {
+		ssize_t n = read(fd, (char *)r + done, sizeof *r - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EPIPE;
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	if (r->magic != WIRE_REPLY_MAGIC || r->version != WIRE_VERSION) {
+		errno = EPROTO;
+		return -1;
+	}
+	return 0;
+}
+
+/* Builds the request in one buffer: header, argv strings, envp strings. */
+static char *build_request(char *const argv[], char *const envp[], size_t *size)
+{
+	size_t len = sizeof(struct wire_request), argc = 0, envc = 0;
+	for (; argv[argc]; argc++)
+		len += strlen(argv[argc]) + 1;
+	for (; envp[envc]; envc++)
+		len += strlen(envp[envc]) + 1;
+	if (len > WIRE_MAX_REQUEST) {
+		errno = E2BIG;
+		return NULL;
+	}
+	char *buf = malloc(len);
+	if (!buf)
+		return NULL;
+	struct wire_request h = {
+	    .magic = WIRE_REQUEST_MAGIC,
+	    .version = WIRE_VERSION,
+	    .argc = (uint32_t)argc,
+	    .envc = (uint32_t)envc,
+	    .length = (uint32_t)len,
+	};
+	memcpy(buf, &h, sizeof h);
+	char *p = buf + sizeof h;
+	for (size_t i = 0; i < argc; i++)
+		p = stpcpy(p, argv[i]) + 1;
+	for (size_t i = 0; i < envc; i++)
+		p = stpcpy(p, envp[i]) + 1;
+	*size = len;
+	return buf;
+}
+
+/* The error code for an errno the helper got from posix_spawn. */
+static int spawn_error(int err)
+{
+	switch (err) {
+	case ENOENT:
+		return SC_ENOTFOUND;
+	case EACCES:
+	case ENOEXEC:
+	case EISDIR:
+	case EPERM:
+		return SC_ENOEXEC;
+	default:
+		return SC_ESPAWN;
+	}
+}
+
+int sc__spawner_start(sc__spawner *s, char *const argv[], char *const envp[], pid_t *pid,
+                      int *err_no)
+{
+	int ignored;
+	if (!err_no)
+		err_no = &ignored;
+	*err_no = 0;
+	if (!s || !argv || !argv[0] || !pid || s->child > 0)
+		return SC_EINVAL;
+	/* clearenv() leaves environ NULL: an empty environment. */
+	static char *const no_environment[] = {NULL};
+	if (!envp)
+		envp = environ ? environ : no_environment;
+	size_t size;
+	char *request = build_request(argv, envp, &size);
+	if (!request) {
+		*err_no = errno;
+		return errno == ENOMEM ? SC_ENOMEM : SC_ESPAWN;
+	}
+	int sent = send_all(s->request_fd, request, size);
+	int saved = errno;
+	free(request);
+	if (sent < 0) {
+		*err_no = saved;
+		return SC_ESPAWN;
+	}
+	struct wire_reply r;
+	if (read_reply(s->reply_fd, &r) < 0) {
+		*err_no = errno;
+		return SC_ESPAWN;
+	}
+	if (r.kind == WIRE_ERROR) {
+		*err_no = r.value;
+		return spawn_error(r.value);
+	}
+	if (r.kind != WIRE_STARTED || r.value <= 0) {
+		*err_no = EPROTO;
+		return SC_ESPAWN;
+	}
+	*err_no = 0;
+	*pid = s->child = r.value;
+	return 0;
+}
+
+int sc__spawner_finish(sc__spawner *s, sc__exit *out)
+{
+	if (!s || !out || s->child <= 0)
+		return SC_EINVAL;
+	struct wire_reply r;
+	int rc = read_reply(s->reply_fd, &r);
+	pid_t child = s->child;
+	s->child = 0;
+	if (rc < 0 || r.kind != WIRE_EXITED) {
+		/* The spawner died without its handler running (SIGKILL, a crash), so nobody will
+		 * end the command: do it here rather than leave it running. */
+		kill(-child, SIGKILL);
+		return SC_ESPAWN;
+	}
+	*out = (sc__exit){.wall_ns = r.wall_ns, .status = r.value};
+	out->ru.ru_utime = (struct timeval){r.utime_us / 1000000, r.utime_us % 1000000};
+	out->ru.ru_stime = (struct timeval){r.stime_us / 1000000, r.stime_us % 1000000};
+	out->ru.ru_maxrss = r.maxrss_kb;
+	out->ru.ru_minflt = r.minflt;
+	out->ru.ru_majflt = r.majflt;
+	out->ru.ru_inblock = r.inblock;
+	out->ru.ru_oublock = r.oublock;
+	out->ru.ru_nvcsw = r.nvcsw;
+	out->ru.ru_nivcsw = r.nivcsw;
+	return 0;
+}

@@ -1,0 +1,373 @@
+/* test_json_export.c: the JSON report, byte for byte against a golden file, and its null rules. */
+#include "check.h"
+#include "internal.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <unistd.h>
+
+static char dir[64];
+
+/* A report built by hand, so the golden file depends on the exporter alone. */
+static void fill_system(sc_system_info *s)
+{
+	*s = (sc_system_info){
+	    .cpus = 2,
+	    .memory_total_mb = 7936.5,
+	    .memory_available_mb = 6120.25,
+	    .load_avg = {0.5, 0.25, 0.125},
+	    .disk_total_gb = 100,
+	    .disk_free_gb = 62.5,
+	    .disk_used_percent = 37.5,
+	};
+	snprintf(s->cpu_model, sizeof s->cpu_model, "Intel(R) Xeon(R) CPU @ 2.20GHz");
+	snprintf(s->kernel, sizeof s->kernel, "Linux 6.1.0-13-amd64 x86_64");
+	snprintf(s->hostname, sizeof s->hostname, "bench-1");
+	snprintf(s->disk_path, sizeof s->disk_path, "/work");
+}
+
+static sc_run command_run(double wall_s, double user_s, double peak_mb, int64_t faults)
+{
+	return (sc_run){
+	    .wall_s = wall_s,
+	    .user_s = user_s,
+	    .sys_s = 0.03,
+	    .peak_rss_mb = peak_mb,
+	    .minor_faults = faults,
+	    .major_faults = 0,
+	    .voluntary_context_switches = 12,
+	    .involuntary_context_switches = 3,
+	    .read_bytes = 4096,
+	    .write_bytes = -1,
+	};
+}
+
+/* "predict": three runs of a command (the last killed by SIGSEGV, kept with --ignore-failure),
+ * with figures derived from them as sc__profile_derive_from_runs would, written out here. */
+static int add_command_profile(sc_report *r)
+{
+	sc_profile p = {.kind = "command", .n_samples = 64, .n_warmup = 1, .n_runs = 3};
+	p.name = strdup("predict");
+	p.command = strdup("./predict --batch 64");
+	p.runs = calloc(3, sizeof *p.runs);
+	p.timeline = calloc(3, sizeof *p.timeline);
+	if (!p.name || !p.command || !p.runs || !p.timeline) {
+		sc_profile_release(&p);
+		return SC_ENOMEM;
+	}
+	p.runs[0] = command_run(0.25, 0.2, 120.5, 3000);
+	p.runs[1] = command_run(0.26, 0.21, 121.25, 3010);
+	p.runs[2] = command_run(0.30, 0.22, 130.25, 3050);
+	p.runs[2].exit_code = -1;
+	p.runs[2].signal = 11;
+	p.total_time = (sc_summary){
+	    .n = 3,
+	    .mean = 0.27,
+	    .stddev = 0.026457513110645897,
+	    .median = 0.26,
+	    .min = 0.25,
+	    .max = 0.30,
+	    .mad = 0.01,
+	    .ci95_low = 0.20427589392271572,
+	    .ci95_high = 0.3357241060772843,
+	    .outliers = 0,
+	};
+	p.avg_time_per_sample = 0.00421875;
+	p.throughput_samples_per_sec = 237.037037037037;
+	p.latency = (sc_latency){
+	    .available = true,
+	    .count = 3,
+	    .mean_ms = 4.21875,
+	    .p50_ms = 4.0625,
+	    .p90_ms = 4.5625,
+	    .p95_ms = 4.625,
+	    .p99_ms = 4.675,
+	    .p999_ms = 4.68625,
+	    .max_ms = 4.6875,
+	    .source = "per-run",
+	};
+	p.memory = (sc_memory_profile){
+	    .baseline_memory_mb = 0,
+	    .peak_memory_mb = 130.25,
+	    .memory_increase_mb = 130.25,
+	    .peak_reset = true,
+	    .minor_faults = 3020,
+	    .major_faults = 0,
+	};
+	p.resources = (sc_resources){
+	    .cpu_user_s = 0.21,
+	    .cpu_sys_s = 0.03,
+	    .cpu_utilization = 0.24 / 0.27,
+	    .read_bytes = 4096,
+	    .write_bytes = -1,
+	    .minor_faults = 3020,
+	    .major_faults = 0,
+	    .voluntary_context_switches = 12,
+	    .involuntary_context_switches = 3,
+	};
+	p.n_timeline = 3;
+	p.timeline[0] =
+	    (sc_timeline_point){.t_s = 0, .rss_mb = 1.5, .cpu_percent = 0, .processes = 1};
+	p.timeline[1] = (sc_timeline_point){0.01, 64.75, 98.5, 1};
+	p.timeline[2] = (sc_timeline_point){0.02, 130.25, 100, 2};
+	p.timeline_interval_s = 0.01;
+	sc__warning_push(
+	    &p, "failed-runs", "fix the command, or check that these failures are expected",
+	    "%d of %d runs failed (non-zero exit, signal or timeout) and were kept with "
+	    "--ignore-failure: figures include them",
+	    1, 3);
+	sc__unavailable_push(&p, "runs.write_bytes",
+	                     "storage writes were not counted on this system");
+	sc__unavailable_push(&p, "resources.write_bytes", "storage writes were not counted");
+	int err = sc_report_add_profile(r, &p);
+	if (err)
+		sc_profile_release(&p);
+	return err;
+}
+
+/* "predict_one": every sample timed in-process; no runs, no timeline, one total. */
+static int add_samples_profile(sc_report *r)
+{
+	sc_profile p = {.kind = "samples", .n_samples = 1000, .name = strdup("predict_one")};
+	if (!p.name)
+		return SC_ENOMEM;
+	p.total_time = (sc_summary){.n = 1,
+	                            .mean = 0.125,
+	                            .median = 0.125,
+	                            .min = 0.125,
+	                            .max = 0.125,
+	                            .ci95_low = NAN,
+	                            .ci95_high = NAN};
+	p.avg_time_per_sample = 0.000125;
+	p.throughput_samples_per_sec = 8000;
+	p.latency = (sc_latency){
+	    .available = true,
+	    .count = 1000,
+	    .mean_ms = 0.125,
+	    .p50_ms = 0.1171875,
+	    .p90_ms = 0.140625,
+	    .p95_ms = 0.15625,
+	    .p99_ms = 0.25,
+	    .p999_ms = 0.5,
+	    .max_ms = 1.03125,
+	    .source = "per-sample",
+	};
+	p.memory = (sc_memory_profile){.baseline_memory_mb = 50.5,
+	                               .peak_memory_mb = 52.75,
+	                               .memory_increase_mb = 2.25,
+	                               .peak_reset = true,
+	                               .minor_faults = 576,
+	                               .major_faults = 0};
+	p.resources = (sc_resources){.cpu_user_s = 0.12,
+	                             .cpu_sys_s = 0.004,
+	                             .cpu_utilization = 0.992,
+	                             .read_bytes = 0,
+	                             .write_bytes = 0,
+	                             .minor_faults = 576,
+	                             .major_faults = 0,
+	                             .voluntary_context_switches = 0,
+	                             .involuntary_context_switches = 7};
+	p.timeline_interval_s = NAN;
+	sc__unavailable_push(
+	    &p, "memory.timeline_interval_s",
+	    "in-process profiles sample no memory timeline; profiling the program as "
+	    "a command (shotclock run) records one");
+	sc__unavailable_push(&p, "time.total_time.ci95",
+	                     "one timed value has no spread to build a confidence interval from; "
+	                     "time more runs");
+	int err = sc_report_add_profile(r, &p);
+	if (err)
+		sc_profile_release(&p);
+	return err;
+}
+
+static char *read_all(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	if (!fp)
+		return NULL;
+	char *buf = NULL;
+	if (fseek(fp, 0, SEEK_END) == 0) {
+		long size = ftell(fp);
+		rewind(fp);
+		buf = size >= 0 ? malloc((size_t)size + 1) : NULL;
+		if (buf) {
+			*len = fread(buf, 1, (size_t)size, fp);
+			buf[*len] = '\0';
+		}
+	}
+	fclose(fp);
+	return buf;
+}
+
+/* Every null inside a profile must be explained by an "unavailable" entry with its dotted path
+ * (array elements share their array's path), except the few nulls the format defines: a command
+ * in-process, the exit code and signal of a run that was killed or exited. */
+static void check_nulls_explained(json_t *value, const char *path, json_t *unavailable)
+{
+	if (json_is_null(value)) {
+		bool by_definition = strcmp(path, "command") == 0 ||
+		                     strcmp(path, "runs.exit_code") == 0 ||
+		                     strcmp(path, "runs.signal") == 0;
+		if (!by_definition && !json_object_get(unavailable, path))
+			fprintf(stderr, "null without a reason: %s\n", path);
+		CHECK(by_definition || json_object_get(unavailable, path));
+	} else if (json_is_array(value)) {
+		size_t i;
+		json_t *item;
+		json_array_foreach(value, i, item) check_nulls_explained(item, path, unavailable);
+	} else if (json_is_object(value)) {
+		const char *key;
+		json_t *item;
+		json_object_foreach(value, key, item)
+		{
+			if (!*path &&
+			    (strcmp(key, "unavailable") == 0 || strcmp(key, "warnings") == 0))
+				continue;
+			char sub[128];
+			snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", key);
+			check_nulls_explained(item, sub, unavailable);
+		}
+	}
+}
+
+static void check_profiles_nulls(json_t *root)
+{
+	size_t i;
+	json_t *profile;
+	json_array_foreach(json_object_get(root, "profiles"), i, profile)
+	    check_nulls_explained(profile, "", json_object_get(profile, "unavailable"));
+}
+
+static void test_golden(void)
+{
+	sc_report r = {.created = "2026-11-25T04:50:00Z"};
+	fill_system(&r.system);
+	CHECK_INT(add_command_profile(&r), 0);
+	CHECK_INT(add_samples_profile(&r), 0);
+	CHECK_INT(r.n_profiles, 2);
+
+	char out[128], golden[512];
+	snprintf(out, sizeof out, "%s/report.json", dir);
+	const char *fixtures = getenv("SC_FIXTURES");
+	snprintf(golden, sizeof golden, "%s/golden/report_basic.json", fixtures ? fixtures : "");
+	CHECK_INT(sc_report_export_json(&r, out), 0);
+
+	size_t out_len = 0, golden_len = 0;
+	char *got = read_all(out, &out_len);
+	char *want = read_all(golden, &golden_len);
+	CHECK(got != NULL && want != NULL);
+	bool same = got && want && out_len == golden_len && memcmp(got, want, out_len) == 0;
+	if (!same)
+		fprintf(stderr, "%s differs from %s (kept for diff)\n", out, golden);
+	CHECK(same);
+	free(got);
+	free(want);
+
+	json_error_t error;
+	json_t *root = json_load_file(out, 0, &error);
+	CHECK(root != NULL);
+	if (root) {
+		CHECK_STR(json_string_value(json_object_get(root, "schema")), "shotclock.report/1");
+		CHECK_STR(
+		    json_string_value(json_object_get(json_object_get(root, "tool"), "version")),
+		    SC_VERSION);
+		CHECK(json_is_null(json_object_get(root, "verdict")));
+		CHECK_INT(json_array_size(json_object_get(root, "profiles")), 2);
+		check_profiles_nulls(root);
+		json_decref(root);
+	}
+	if (same)
+		unlink(out);
+	for (size_t i = 0; i < r.n_profiles; i++)
+		sc_profile_release(&r.profiles[i]);
+	free(r.profiles);
+}
+
+static void test_missing_directory(void)
+{
+	sc_report r = {.created = "2026-11-25T04:50:00Z"};
+	fill_system(&r.system);
+	char path[128];
+	snprintf(path, sizeof path, "%s/missing/report.json", dir);
+	errno = 0;
+	CHECK_INT(sc_report_export_json(&r, path), SC_EIO);
+	CHECK_INT(errno, ENOENT);
+	CHECK(access(path, F_OK) != 0);
+	CHECK_INT(sc_report_export_json(NULL, path), SC_EINVAL);
+	CHECK_INT(sc_report_export_json(&r, NULL), SC_EINVAL);
+}
+
+/* A real in-process profile: every NaN the profiler produces must come with its reason. */
+static void *small_workload(void *ctx)
+{
+	static char block[1 << 16];
+	memset(block, 1, sizeof block);
+	return ctx;
+}
+
+static void sample_workload(void *ctx, uint64_t index)
+{
+	(void)ctx;
+	(void)index;
+}
+
+static void test_real_profiles(void)
+{
+	sc_profiler *p = sc_profiler_new();
+	int ctx;
+	CHECK(sc_profile_comprehensive(p, "real \xff name", small_workload, &ctx, 10, NULL, NULL) ==
+	      &ctx);
+	CHECK_INT(sc_profile_samples(p, "samples", sample_workload, NULL, 1000, NULL, NULL), 0);
+	sc_report *r = NULL;
+	CHECK_INT(sc_report_create(p, &r), 0);
+	sc_profiler_free(p);
+	CHECK(r != NULL);
+	if (!r)
+		return;
+	/* sc_report_new stamps the time as ISO 8601 UTC: "YYYY-MM-DDTHH:MM:SSZ". */
+	CHECK_INT(strlen(r->created), 20);
+	CHECK(r->created[10] == 'T' && r->created[19] == 'Z');
+
+	char path[128];
+	snprintf(path, sizeof path, "%s/real.json", dir);
+	CHECK_INT(sc_report_export_json(r, path), 0);
+	json_error_t error;
+	json_t *root = json_load_file(path, 0, &error);
+	CHECK(root != NULL);
+	if (root) {
+		json_t *first = json_array_get(json_object_get(root, "profiles"), 0);
+		/* Not UTF-8: the byte becomes '?' and the report stays valid JSON. */
+		CHECK_STR(json_string_value(json_object_get(first, "name")), "real ? name");
+		CHECK_STR(json_string_value(json_object_get(first, "kind")), "function");
+		CHECK(json_is_null(json_object_get(first, "command")));
+		check_profiles_nulls(root);
+		json_decref(root);
+	}
+	unlink(path);
+
+	/* Adding moves the profile: the report owns it, the source is zeroed. */
+	sc_profile extra = {.kind = "samples", .name = strdup("moved"), .n_samples = 1};
+	CHECK_INT(sc_report_add_profile(r, &extra), 0);
+	CHECK(extra.name == NULL);
+	CHECK_INT(r->n_profiles, 3);
+	CHECK_STR(r->profiles[2].name, "moved");
+	sc_report_free(r);
+}
+
+int main(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	snprintf(dir, sizeof dir, "%s/sc-json-XXXXXX", tmp && strlen(tmp) < 40 ? tmp : "/tmp");
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_golden();
+	test_missing_directory();
+	test_real_profiles();
+	/* Fails (and says so) only when a mismatching report was kept for inspection. */
+	if (rmdir(dir) != 0)
+		fprintf(stderr, "kept %s\n", dir);
+	return CHECK_DONE();
+}
