@@ -15,9 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Defined in spawn.c; belongs in internal.h (see there). */
-pid_t sc__spawner_pid(const sc__spawner *s);
-
 #define DEFAULT_MIN_RUNS    5
 #define DEFAULT_MAX_RUNS    1000
 #define DEFAULT_MIN_TIME_S  3.0
@@ -482,12 +479,26 @@ static int run_all(session *ss)
 			return rc;
 	}
 	int rc = timed_runs(ss);
-	if (rc || o->no_timeline)
+	if (rc)
 		return rc;
+	if (o->no_timeline) {
+		/* Not sampled is not "sampled every 0 s": the report says why both are missing. */
+		ss->p->timeline_interval_s = NAN;
+		sc__unavailable_push(ss->p, "memory.timeline", "not sampled (--no-timeline)");
+		sc__unavailable_push(ss->p, "memory.timeline_interval_s",
+		                     "not sampled (--no-timeline)");
+		return 0;
+	}
 	sc_run run;
 	rc = run_checked(ss, "timeline", 0, 1, true, &run);
 	if (rc == 0 || rc == SC_ECOMMAND)
 		ss->timeline_peak_mb = run.peak_rss_mb;
+	if (rc == 0 && ss->p->n_timeline == 0)
+		sc__unavailable_push(
+		    ss->p, "memory.timeline",
+		    "the sampled run lasted %.1f ms, less than one sampling interval "
+		    "(%.0f ms); the peak comes from wait4 alone",
+		    run.wall_s * 1e3, ss->p->timeline_interval_s * 1e3);
 	return rc;
 }
 

@@ -171,6 +171,8 @@ typedef struct sc__exit {
  * process group. Returns 0 and the pid; SC_ENOTFOUND, SC_ENOEXEC or SC_ESPAWN (with *err_no). */
 int sc__spawner_start(sc__spawner *s, char *const argv[], char *const envp[], pid_t *pid,
                       int *err_no);
+/* The helper's own pid (its VmHWM is the floor under which a command's peak is only a bound). */
+pid_t sc__spawner_pid(const sc__spawner *s);
 /* The fd that becomes readable when the child started last has exited (for poll). */
 int sc__spawner_fd(const sc__spawner *s);
 /* Reads the outcome of the child started last; blocks until it has exited. */

@@ -17,47 +17,7 @@
 
 extern char **environ;
 
-/* The helper's pid, so command.c can read its VmHWM from /proc. Belongs in internal.h next to
- * the other sc__spawner_ functions; declared here until it is added there. */
-pid_t sc__spawner_pid(const sc__spawner *s);
-
-/* The wire format of docs/spawner-protocol.md; spawner/shotclock-spawner.c is the other end. */
-#define WIRE_REQUEST_MAGIC 0x51534353u /* "SCSQ" in little-endian memory order */
-#define WIRE_REPLY_MAGIC   0x52534353u /* "SCSR" */
-#define WIRE_VERSION       1
-#define WIRE_MAX_REQUEST   (16u << 20)
-
-enum { WIRE_STARTED = 1, WIRE_ERROR = 2, WIRE_EXITED = 3 };
-
-struct wire_request {
-	uint32_t magic;
-	uint16_t version;
-	uint16_t flags; /* reserved, 0 */
-	uint32_t argc;
-	uint32_t envc;
-	uint32_t length; /* of the whole request, this header included */
-};
-
-struct wire_reply {
-	uint32_t magic;
-	uint16_t version;
-	uint16_t kind;
-	int32_t value; /* STARTED: pid; ERROR: errno; EXITED: wait status */
-	uint32_t reserved;
-	uint64_t wall_ns;
-	int64_t utime_us;
-	int64_t stime_us;
-	int64_t maxrss_kb;
-	int64_t minflt;
-	int64_t majflt;
-	int64_t inblock;
-	int64_t oublock;
-	int64_t nvcsw;
-	int64_t nivcsw;
-};
-
-_Static_assert(sizeof(struct wire_request) == 20, "request header layout");
-_Static_assert(sizeof(struct wire_reply) == 96, "reply layout");
+#include "spawn_wire.h"
 
 struct sc__spawner {
 	pid_t pid;      /* the helper */

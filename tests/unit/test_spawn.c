@@ -17,9 +17,6 @@
 
 extern char **environ;
 
-/* Defined in spawn.c; belongs in internal.h (see there). */
-pid_t sc__spawner_pid(const sc__spawner *s);
-
 #define MIB (1024 * 1024)
 
 static const char *targets;
