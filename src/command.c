@@ -274,22 +274,30 @@ static int run_once(session *ss, const char *phase, size_t index, size_t planned
 		o->progress(o->progress_ctx, &pr);
 	}
 	uint64_t t0 = sc__now_ns();
-	pid_t pid;
+	/* 2^64 ns is 584 years: any longer timeout is no timeout. */
+	uint64_t deadline = UINT64_MAX;
+	if (o->timeout_s > 0 && o->timeout_s < 1.8e10)
+		deadline = t0 + (uint64_t)(o->timeout_s * 1e9);
+	/* The pid is needed only to sample the command or to kill it at the deadline; not asking
+	 * for it keeps the spawner's reply (and our wake-up) out of the timed window. */
+	bool need_pid = sampled || deadline != UINT64_MAX;
+	pid_t pid = 0;
 	int err_no;
-	int rc = sc__spawner_start(ss->spawner, ss->argv, NULL, &pid, &err_no);
+	int rc = sc__spawner_start(ss->spawner, ss->argv, NULL, need_pid ? &pid : NULL, &err_no);
 	if (rc)
 		return fail_spawn(ss, phase, index, rc, err_no);
 
 	sc__sampler *sampler = NULL;
 	int sampler_rc = sampled ? sc__sampler_new(pid, t0, TIMELINE_MAX_POINTS, &sampler) : 0;
-	/* 2^64 ns is 584 years: any longer timeout is no timeout. */
-	uint64_t deadline = UINT64_MAX;
-	if (o->timeout_s > 0 && o->timeout_s < 1.8e10)
-		deadline = t0 + (uint64_t)(o->timeout_s * 1e9);
 	bool timed_out = wait_for_exit(ss, pid, deadline, sampler);
 
 	sc__exit ex;
-	rc = sc__spawner_finish(ss->spawner, &ex);
+	rc = sc__spawner_finish(ss->spawner, &ex, &err_no);
+	if (rc && !sc__spawner_lost(ss->spawner)) {
+		/* The helper is fine, so the command never started (reported here without pid). */
+		sc__sampler_free(sampler);
+		return fail_spawn(ss, phase, index, rc, err_no);
+	}
 	if (rc) {
 		sc__sampler_free(sampler);
 		char what[200];
@@ -487,6 +495,24 @@ static int run_all(session *ss)
 		sc__unavailable_push(ss->p, "memory.timeline", "not sampled (--no-timeline)");
 		sc__unavailable_push(ss->p, "memory.timeline_interval_s",
 		                     "not sampled (--no-timeline)");
+		return 0;
+	}
+	/* The first sample is due one interval after the start: when every timed run ended before
+	 * that, a sampled run would most likely hold no point either, so it is not worth its time.
+	 */
+	double longest_s = 0;
+	for (size_t i = 0; i < ss->p->n_runs; i++)
+		longest_s = fmax(longest_s, ss->p->runs[i].wall_s);
+	double first_s = SC__SAMPLER_FIRST_INTERVAL_NS / 1e9;
+	if (ss->p->n_runs > 0 && longest_s < first_s) {
+		ss->p->timeline_interval_s = NAN;
+		for (int i = 0; i < 2; i++)
+			sc__unavailable_push(
+			    ss->p, i ? "memory.timeline_interval_s" : "memory.timeline",
+			    "not sampled: every timed run (longest %.1f ms) ended before "
+			    "the first sample was due (%.0f ms); the peak comes from "
+			    "wait4 alone",
+			    longest_s * 1e3, first_s * 1e3);
 		return 0;
 	}
 	sc_run run;

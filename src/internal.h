@@ -168,19 +168,29 @@ typedef struct sc__exit {
 } sc__exit;
 
 /* Starts argv (PATH search when argv[0] has no '/') with envp (NULL -> our environ) in a new
- * process group. Returns 0 and the pid; SC_ENOTFOUND, SC_ENOEXEC or SC_ESPAWN (with *err_no). */
+ * process group. With pid, waits until the command runs and returns 0 and its pid, or
+ * SC_ENOTFOUND, SC_ENOEXEC or SC_ESPAWN (with *err_no). With pid NULL, only sends the request:
+ * nothing wakes the caller while the command starts (cheaper for the timed window), and a failure
+ * to start is returned by sc__spawner_finish. */
 int sc__spawner_start(sc__spawner *s, char *const argv[], char *const envp[], pid_t *pid,
                       int *err_no);
+/* Whether the helper died or stopped making sense: every later call fails with SC_ESPAWN. */
+bool sc__spawner_lost(const sc__spawner *s);
 /* The helper's own pid (its VmHWM is the floor under which a command's peak is only a bound). */
 pid_t sc__spawner_pid(const sc__spawner *s);
 /* The fd that becomes readable when the child started last has exited (for poll). */
 int sc__spawner_fd(const sc__spawner *s);
-/* Reads the outcome of the child started last; blocks until it has exited. */
-int sc__spawner_finish(sc__spawner *s, sc__exit *out);
+/* Reads the outcome of the child started last; blocks until it has exited. Returns 0, the start's
+ * SC_ENOTFOUND/SC_ENOEXEC/SC_ESPAWN when it was started without pid, or SC_ESPAWN when the helper
+ * died (errno value in *err_no, which may be NULL). */
+int sc__spawner_finish(sc__spawner *s, sc__exit *out, int *err_no);
 
 /* ---- sampler.c: RSS and CPU timeline of a process tree ------------------------------------- */
 
 typedef struct sc__sampler sc__sampler;
+
+/* The first sampling interval: a run shorter than this gets no point. */
+#define SC__SAMPLER_FIRST_INTERVAL_NS (10u * 1000u * 1000u)
 
 /* Samples the tree rooted at root (found through /proc/PID/task/TID/children, or by scanning
  * /proc for the process group when that file is missing). Interval starts at 10 ms; when the

@@ -83,7 +83,7 @@ int sc__sampler_new(pid_t root, uint64_t start_ns, size_t max_points, sc__sample
 	/* The children file exists for every task or for none (CONFIG_PROC_CHILDREN). */
 	s->use_children = access("/proc/thread-self/children", R_OK) == 0;
 	s->start_ns = s->last_ns = start_ns;
-	s->interval_ns = 10 * 1000 * 1000;
+	s->interval_ns = SC__SAMPLER_FIRST_INTERVAL_NS;
 	s->due_ns = start_ns + s->interval_ns;
 	s->max_points = max_points;
 	s->max_hwm_kb = -1;

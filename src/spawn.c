@@ -23,7 +23,9 @@ struct sc__spawner {
 	pid_t pid;      /* the helper */
 	int request_fd; /* our end of the request socket */
 	int reply_fd;   /* our end of the reply socket */
-	pid_t child;    /* started and not yet finished; 0 when none */
+	bool running;   /* a request was sent and its last reply not read yet */
+	pid_t child;    /* the running command's pid; 0 when none or not asked for */
+	bool lost;      /* the helper died or sent something that is not a reply */
 };
 
 /* ---- finding the helper -----------------------------------------------------------------------
@@ -186,15 +188,24 @@ void sc__spawner_free(sc__spawner *s)
 {
 	if (!s)
 		return;
-	/* A run still going would keep the helper in wait4; end it the way a timeout does. */
-	if (s->child > 0)
+	/* A run still going would keep the helper in wait4; end it the way a timeout does, or,
+	 * when we never learnt its pid, through the helper's SIGTERM handler, which kills the
+	 * command's group before the helper exits. */
+	if (s->running && s->child > 0)
 		kill(-s->child, SIGKILL);
+	else if (s->running)
+		kill(s->pid, SIGTERM);
 	/* End of file on the request socket tells the helper to exit. */
 	close(s->request_fd);
 	close(s->reply_fd);
 	while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	free(s);
+}
+
+bool sc__spawner_lost(const sc__spawner *s)
+{
+	return !s || s->lost;
 }
 
 pid_t sc__spawner_pid(const sc__spawner *s)
@@ -247,8 +258,8 @@ static int read_reply(int fd, struct wire_reply *r)
 	return 0;
 }
 
-/* Builds the request in one buffer: header, argv strings, envp strings. */
-static char *build_request(char *const argv[], char *const envp[], size_t *size)
+/* Builds the request in one buffer: header (with flags), argv strings, envp strings. */
+static char *build_request(char *const argv[], char *const envp[], uint16_t flags, size_t *size)
 {
 	size_t len = sizeof(struct wire_request), argc = 0, envc = 0;
 	for (; argv[argc]; argc++)
@@ -265,6 +276,7 @@ static char *build_request(char *const argv[], char *const envp[], size_t *size)
 	struct wire_request h = {
 	    .magic = WIRE_REQUEST_MAGIC,
 	    .version = WIRE_VERSION,
+	    .flags = flags,
 	    .argc = (uint32_t)argc,
 	    .envc = (uint32_t)envc,
 	    .length = (uint32_t)len,
@@ -302,14 +314,14 @@ int sc__spawner_start(sc__spawner *s, char *const argv[], char *const envp[], pi
 	if (!err_no)
 		err_no = &ignored;
 	*err_no = 0;
-	if (!s || !argv || !argv[0] || !pid || s->child > 0)
+	if (!s || !argv || !argv[0] || s->running)
 		return SC_EINVAL;
 	/* clearenv() leaves environ NULL: an empty environment. */
 	static char *const no_environment[] = {NULL};
 	if (!envp)
 		envp = environ ? environ : no_environment;
 	size_t size;
-	char *request = build_request(argv, envp, &size);
+	char *request = build_request(argv, envp, pid ? WIRE_FLAG_REPORT_START : 0, &size);
 	if (!request) {
 		*err_no = errno;
 		return errno == ENOMEM ? SC_ENOMEM : SC_ESPAWN;
@@ -321,36 +333,60 @@ int sc__spawner_start(sc__spawner *s, char *const argv[], char *const envp[], pi
 		*err_no = saved;
 		return SC_ESPAWN;
 	}
+	s->running = true;
+	s->child = 0;
+	if (!pid)
+		return 0; /* a failure to start comes with the only reply, in sc__spawner_finish */
 	struct wire_reply r;
 	if (read_reply(s->reply_fd, &r) < 0) {
 		*err_no = errno;
+		s->running = false;
+		s->lost = true;
 		return SC_ESPAWN;
 	}
 	if (r.kind == WIRE_ERROR) {
 		*err_no = r.value;
+		s->running = false;
 		return spawn_error(r.value);
 	}
 	if (r.kind != WIRE_STARTED || r.value <= 0) {
 		*err_no = EPROTO;
+		s->running = false;
+		s->lost = true;
 		return SC_ESPAWN;
 	}
-	*err_no = 0;
 	*pid = s->child = r.value;
 	return 0;
 }
 
-int sc__spawner_finish(sc__spawner *s, sc__exit *out)
+int sc__spawner_finish(sc__spawner *s, sc__exit *out, int *err_no)
 {
-	if (!s || !out || s->child <= 0)
+	int ignored;
+	if (!err_no)
+		err_no = &ignored;
+	*err_no = 0;
+	if (!s || !out || !s->running)
 		return SC_EINVAL;
 	struct wire_reply r;
 	int rc = read_reply(s->reply_fd, &r);
+	int saved = errno;
+	if (rc < 0 || (r.kind != WIRE_EXITED && r.kind != WIRE_ERROR))
+		s->lost = true;
 	pid_t child = s->child;
+	s->running = false;
 	s->child = 0;
-	if (rc < 0 || r.kind != WIRE_EXITED) {
+	if (!s->lost && r.kind == WIRE_ERROR && child == 0) {
+		/* Only a start nobody waited for can fail this way: the command never ran. */
+		*err_no = r.value;
+		return spawn_error(r.value);
+	}
+	if (s->lost || r.kind != WIRE_EXITED) {
 		/* The spawner died without its handler running (SIGKILL, a crash), so nobody will
-		 * end the command: do it here rather than leave it running. */
-		kill(-child, SIGKILL);
+		 * end the command: do it here rather than leave it running (when we know it). */
+		if (child > 0)
+			kill(-child, SIGKILL);
+		s->lost = true;
+		*err_no = rc < 0 ? saved : EPROTO;
 		return SC_ESPAWN;
 	}
 	*out = (sc__exit){.wall_ns = r.wall_ns, .status = r.value};

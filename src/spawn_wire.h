@@ -14,10 +14,16 @@
 
 enum { WIRE_STARTED = 1, WIRE_ERROR = 2, WIRE_EXITED = 3 };
 
+/* Request flag: reply STARTED with the pid as soon as the command runs. Without it the only reply
+ * comes at the end (ERROR or EXITED): the profiler needs the pid only to sample the command or to
+ * kill it at a timeout, and a reply sent while the command starts up costs a wake-up of the
+ * profiler in the timed window (about 2% of a 0.7 ms run of `true` on 2 CPUs). */
+#define WIRE_FLAG_REPORT_START 1u
+
 struct wire_request {
 	uint32_t magic;
 	uint16_t version;
-	uint16_t flags; /* reserved, 0 */
+	uint16_t flags; /* WIRE_FLAG_*; other bits 0 */
 	uint32_t argc;
 	uint32_t envc;
 	uint32_t length; /* of the whole request, this header included */

@@ -11,8 +11,9 @@ ok "metacharacters: exit 0" status_is 0
 ok "metacharacters: passed verbatim" same_file "$TMP/args.txt" "$TMP/expected.txt"
 ok "--output FILE: nothing of the command's on stdout" lacks_line "$TMP/out" '$HOME'
 
-# --output FILE is truncated once, then every run appends: 2 runs plus the timeline run.
-sc run -r 2 --output "$TMP/runs.txt" -- "$SC_TARGETS/print_args" once
+# --output FILE is truncated once, then every run appends: 1 warm-up and 2 timed runs (no timeline
+# run: print_args ends long before the first sample would be due).
+sc run -w 1 -r 2 --output "$TMP/runs.txt" -- "$SC_TARGETS/print_args" once
 ok "--output FILE, 3 runs: exit 0" status_is 0
 ok "--output FILE, 3 runs: three lines" [ "$(grep -c '^once$' "$TMP/runs.txt")" -eq 3 ]
 

@@ -60,7 +60,8 @@ ok "resources fields" jq_true "$r" '.profiles[0].resources | has("cpu_user_s") a
 ok "verdict is null" jq_true "$r" 'has("verdict") and .verdict == null'
 ok "--no-timeline: no timeline" sh -c "'$SHOTCLOCK' run -r 1 --no-timeline --export-json '$TMP/nt.json' \
 	-- '$SC_TARGETS/exit_with' 0 >/dev/null && jq -e '(.profiles[0].memory.timeline // []) | length == 0' '$TMP/nt.json' >/dev/null"
-
+ok "--no-timeline: says why" jq_true "$TMP/nt.json" \
+	'.profiles[0].unavailable["memory.timeline"] == "not sampled (--no-timeline)"'
 # ---- the terminal summary ---------------------------------------------------------------------
 for heading in "Profile: nap" "Memory Profile:" "  Baseline:" "  Peak:" "  Increase:" \
 	"Time Profile:" "  Total time:" "predictions/sec" "  Avg time per prediction:" \
@@ -93,5 +94,15 @@ ok "touch_mb 100: peak $peak100 MB within 5% of $expected MB" near "$peak100" "$
 self_mb=$(awk '{ v = $1 } END { print v / 1024 }' "$TMP/self.kb")
 small=$(jq '.profiles[0].memory.peak_memory_mb' "$TMP/small.json")
 ok "exit_with 0: peak $small MB below shotclock's own $self_mb MB" less "$small" "$self_mb"
+
+# Runs that all end before the first sample is due (10 ms) get no extra timeline run, and say why.
+sc run -r 3 --export-json "$TMP/short.json" -- "$SC_TARGETS/exit_with" 0
+ok "short runs: exit 0" status_is 0
+ok "short runs: 3 runs, no timeline" jq_true "$TMP/short.json" \
+	'(.profiles[0].runs | length == 3) and ((.profiles[0].memory.timeline // []) | length == 0)'
+ok "short runs: timeline unavailable with the reason" jq_true "$TMP/short.json" \
+	'.profiles[0].unavailable["memory.timeline"] | startswith("not sampled: every timed run")'
+ok "short runs: interval unavailable" jq_true "$TMP/short.json" \
+	'.profiles[0].memory.timeline_interval_s == null'
 
 finish

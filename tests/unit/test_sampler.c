@@ -73,7 +73,7 @@ static timeline sample_run(sc__spawner *s, char *const argv[], size_t max_points
 		if (r == 0)
 			sc__sampler_tick(sm, sc__now_ns());
 	}
-	CHECK_INT(sc__spawner_finish(s, ex), 0);
+	CHECK_INT(sc__spawner_finish(s, ex, NULL), 0);
 	tl.max_hwm_kb = sc__sampler_max_hwm_kb(sm);
 	sc__sampler_take(sm, &tl.points, &tl.n, &tl.interval_s);
 	sc__sampler_free(sm);
@@ -95,7 +95,7 @@ static void test_growing_memory(void)
 	/* The program's own RSS without the allocations: touch_mb 0's peak. */
 	char *zero[] = {target("touch_mb"), "0", NULL};
 	start(s, zero);
-	CHECK_INT(sc__spawner_finish(s, &ex), 0);
+	CHECK_INT(sc__spawner_finish(s, &ex, NULL), 0);
 	double base_mb = (double)ex.ru.ru_maxrss / 1024;
 
 	char *grow[] = {target("grow_mb"), "100", "600", NULL};
@@ -218,7 +218,7 @@ static void test_merge_exact(void)
 	kill(-pid, SIGKILL);
 	kill(pid, SIGCONT);
 	sc__exit ex;
-	CHECK_INT(sc__spawner_finish(s, &ex), 0);
+	CHECK_INT(sc__spawner_finish(s, &ex, NULL), 0);
 	sc__spawner_free(s);
 }
 
@@ -302,7 +302,7 @@ static void test_tree(void)
 	sc__sampler_free(sm);
 	kill(-pid, SIGKILL);
 	sc__exit ex;
-	CHECK_INT(sc__spawner_finish(s, &ex), 0);
+	CHECK_INT(sc__spawner_finish(s, &ex, NULL), 0);
 	unlink(pidfile);
 	sc__spawner_free(s);
 }
@@ -345,7 +345,7 @@ static void measure_tick_cost(void)
 	sc__sampler_free(sm);
 	kill(-pid, SIGKILL);
 	sc__exit ex;
-	CHECK_INT(sc__spawner_finish(s, &ex), 0);
+	CHECK_INT(sc__spawner_finish(s, &ex, NULL), 0);
 	sc__spawner_free(s);
 }
 

@@ -58,7 +58,7 @@ static int run(sc__spawner *s, char *const argv[], sc__exit *ex)
 	int err;
 	int rc = sc__spawner_start(s, argv, NULL, &pid, &err);
 	if (rc == 0)
-		CHECK_INT(sc__spawner_finish(s, ex), 0);
+		CHECK_INT(sc__spawner_finish(s, ex, NULL), 0);
 	return rc;
 }
 
@@ -143,6 +143,47 @@ static void test_exec_errors(void)
 	sc__spawner_free(s);
 }
 
+/* Whether pid is gone, not even a zombie (kill succeeds on a zombie), within 5 s. */
+static bool gone(pid_t pid)
+{
+	for (int i = 0; i < 500; i++) {
+		if (kill(pid, 0) < 0 && errno == ESRCH)
+			return true;
+		sleep_ms(10);
+	}
+	return false;
+}
+
+/* Without a pid to report, the spawner replies once, at the end: a command that ran, or one that
+ * never started; and freeing the spawner mid-run still ends the command (its pid unknown to us). */
+static void test_start_without_pid(void)
+{
+	sc__spawner *s = new_spawner(-1);
+	sc__exit ex;
+	int err;
+	char *ok[] = {target("exit_with"), "7", NULL};
+	CHECK_INT(sc__spawner_start(s, ok, NULL, NULL, &err), 0);
+	CHECK_INT(sc__spawner_finish(s, &ex, &err), 0);
+	CHECK(WIFEXITED(ex.status) && WEXITSTATUS(ex.status) == 7);
+
+	char *missing[] = {"shotclock-no-such-command", NULL};
+	CHECK_INT(sc__spawner_start(s, missing, NULL, NULL, &err), 0);
+	CHECK_INT(sc__spawner_finish(s, &ex, &err), SC_ENOTFOUND);
+	CHECK_INT(err, ENOENT);
+	CHECK(!sc__spawner_lost(s));
+
+	/* A second start before the first finished is refused. */
+	char *hang[] = {target("hang"), "--grandchild", scratch_path("nopid.pid"), NULL};
+	CHECK_INT(sc__spawner_start(s, hang, NULL, NULL, &err), 0);
+	CHECK_INT(sc__spawner_start(s, ok, NULL, NULL, &err), SC_EINVAL);
+	pid_t grandchild = read_pid_file(scratch_path("nopid.pid"));
+	CHECK(grandchild > 0);
+	pid_t child = grandchild > 0 ? getpgid(grandchild) : -1;
+	sc__spawner_free(s);
+	CHECK(child > 0 && gone(child));
+	CHECK(grandchild > 0 && gone(grandchild));
+}
+
 static void test_process_group(void)
 {
 	sc__spawner *s = new_spawner(-1);
@@ -157,7 +198,7 @@ static void test_process_group(void)
 	CHECK_INT(poll(&pfd, 1, 0), 0);
 	CHECK_INT(kill(-pid, SIGKILL), 0);
 	sc__exit ex;
-	CHECK_INT(sc__spawner_finish(s, &ex), 0);
+	CHECK_INT(sc__spawner_finish(s, &ex, NULL), 0);
 	CHECK(WIFSIGNALED(ex.status) && WTERMSIG(ex.status) == SIGKILL);
 	/* The spawner reaped it before replying. */
 	CHECK(kill(pid, 0) < 0 && errno == ESRCH);
@@ -189,7 +230,7 @@ static void test_verbatim(void)
 	pid_t pid;
 	int err;
 	CHECK_INT(sc__spawner_start(s, sh, env, &pid, &err), 0);
-	CHECK_INT(sc__spawner_finish(s, &ex), 0);
+	CHECK_INT(sc__spawner_finish(s, &ex, NULL), 0);
 	CHECK_INT(WEXITSTATUS(ex.status), 0);
 	sc__spawner_free(s);
 	CHECK_STR(read_file(scratch_path("out")), "a b\n$HOME\n*\n'q'\"\n\nx;y|z&\n\\n\na b;c|\n");
@@ -227,7 +268,7 @@ static void test_signal_dispositions(void)
 	CHECK_INT(sig_mask(status, "SigBlk:"), 0);
 	kill(-pid, SIGKILL);
 	sc__exit ex;
-	CHECK_INT(sc__spawner_finish(s, &ex), 0);
+	CHECK_INT(sc__spawner_finish(s, &ex, NULL), 0);
 	sc__spawner_free(s);
 }
 
@@ -243,17 +284,6 @@ static void test_spawner_death(void)
 	CHECK_INT(sc__spawner_start(s, ok, NULL, &pid, &err), SC_ESPAWN);
 	CHECK(err == EPIPE || err == ECONNRESET);
 	sc__spawner_free(s);
-}
-
-/* Whether pid is gone, not even a zombie (kill succeeds on a zombie), within 5 s. */
-static bool gone(pid_t pid)
-{
-	for (int i = 0; i < 500; i++) {
-		if (kill(pid, 0) < 0 && errno == ESRCH)
-			return true;
-		sleep_ms(10);
-	}
-	return false;
 }
 
 /* SIGTERM (or SIGINT, SIGHUP) to the spawner kills and reaps the running command's whole group
@@ -276,7 +306,7 @@ static void test_terminate_kills_group(void)
 	CHECK(kill(pid, 0) < 0 && errno == ESRCH);
 	CHECK(grandchild > 0 && kill(grandchild, 0) < 0 && errno == ESRCH);
 	sc__exit ex;
-	CHECK_INT(sc__spawner_finish(s, &ex), SC_ESPAWN);
+	CHECK_INT(sc__spawner_finish(s, &ex, NULL), SC_ESPAWN);
 	sc__spawner_free(s);
 }
 
@@ -479,6 +509,7 @@ int main(void)
 	test_locate();
 	test_exit_status();
 	test_exec_errors();
+	test_start_without_pid();
 	test_process_group();
 	test_verbatim();
 	test_signal_dispositions();
@@ -487,7 +518,7 @@ int main(void)
 	test_profiler_death();
 	test_protocol();
 	test_peak_rss_is_the_commands();
-	const char *files[] = {"plain", "garbage", "out", "term.pid", "death.pid"};
+	const char *files[] = {"plain", "garbage", "out", "term.pid", "death.pid", "nopid.pid"};
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
 		unlink(scratch_path(files[i]));
 	rmdir(scratch);
