@@ -51,7 +51,9 @@ const char *sc_strerror(int err);
 /*
  * Summary of a sample of measurements. ci95_low/ci95_high bound the mean with 95% confidence
  * (Student's t, n-1 degrees of freedom). Outliers are values whose modified z-score
- * 0.6745 * |x - median| / MAD exceeds 3.5 (Iglewicz and Hoaglin, 1993).
+ * 0.6745 * |x - median| / MAD exceeds 3.5 (Iglewicz and Hoaglin, 1993); when the MAD is 0 (more
+ * than half the values equal the median) the score is |x - median| / (1.253314 * MeanAD), MeanAD
+ * the mean absolute deviation from the median, and no value is an outlier when that is 0 too.
  */
 typedef struct sc_summary {
 	size_t n;
