@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "check.h"
 #include "internal.h"
+#include "targets.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -9,32 +10,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-static const char *targets;
-static char scratch[] = "/tmp/test_command.XXXXXX";
-
-static char *target(const char *name)
-{
-	static char paths[4][4096];
-	static int slot;
-	char *p = paths[slot++ % 4];
-	snprintf(p, sizeof paths[0], "%s/%s", targets, name);
-	return p;
-}
-
-static char *scratch_path(const char *name)
-{
-	static char path[4096];
-	snprintf(path, sizeof path, "%s/%s", scratch, name);
-	return path;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0)
-		;
-}
 
 /* Options for argv with exactly `runs` timed runs and no timeline: the fast default here. */
 static sc_command_options opts(char **argv, size_t runs)
@@ -329,13 +304,6 @@ static void test_flood(void)
 	sc_profile_release(&p);
 }
 
-static char *read_file(const char *path)
-{
-	static char text[8192];
-	CHECK_INT(sc__read_text_file(path, text, sizeof text, NULL), 0);
-	return text;
-}
-
 static void test_output_file_and_shell(void)
 {
 	/* Truncated once; every run (warm-up included) then writes after the one before. */
@@ -407,15 +375,8 @@ static void test_memory(void)
 
 int main(void)
 {
-	targets = getenv("SC_TARGETS");
-	if (!targets || !getenv("SHOTCLOCK_SPAWNER")) {
-		fprintf(stderr, "SC_TARGETS and SHOTCLOCK_SPAWNER must be set\n");
+	if (targets_setup("test_command"))
 		return 1;
-	}
-	if (!mkdtemp(scratch)) {
-		perror("mkdtemp");
-		return 1;
-	}
 	test_invalid_options();
 	test_exact_runs();
 	test_auto_runs();
@@ -425,6 +386,6 @@ int main(void)
 	test_flood();
 	test_output_file_and_shell();
 	test_memory();
-	rmdir(scratch);
+	targets_teardown(NULL, 0);
 	return CHECK_DONE();
 }

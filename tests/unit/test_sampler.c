@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "check.h"
 #include "internal.h"
+#include "targets.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -11,23 +12,6 @@
 #include <unistd.h>
 
 #define MS 1000000ull
-
-static const char *targets;
-static char scratch[] = "/tmp/test_sampler.XXXXXX";
-
-static char *target(const char *name)
-{
-	static char path[4096];
-	snprintf(path, sizeof path, "%s/%s", targets, name);
-	return path;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0)
-		;
-}
 
 static sc__spawner *new_spawner(void)
 {
@@ -351,15 +335,8 @@ static void measure_tick_cost(void)
 
 int main(void)
 {
-	targets = getenv("SC_TARGETS");
-	if (!targets || !getenv("SHOTCLOCK_SPAWNER")) {
-		fprintf(stderr, "SC_TARGETS and SHOTCLOCK_SPAWNER must be set\n");
+	if (targets_setup("test_sampler"))
 		return 1;
-	}
-	if (!mkdtemp(scratch)) {
-		perror("mkdtemp");
-		return 1;
-	}
 	test_adaptive();
 	test_gone_and_invalid();
 	test_merge_exact();
@@ -367,6 +344,6 @@ int main(void)
 	test_growing_memory();
 	test_busy_cpu();
 	measure_tick_cost();
-	rmdir(scratch);
+	targets_teardown(NULL, 0);
 	return CHECK_DONE();
 }

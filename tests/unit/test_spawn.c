@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "check.h"
 #include "internal.h"
+#include "targets.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,26 +19,6 @@
 extern char **environ;
 
 #define MIB (1024 * 1024)
-
-static const char *targets;
-static char scratch[] = "/tmp/test_spawn.XXXXXX";
-
-/* The path of a target program (a static buffer per slot, so two can be used at once). */
-static char *target(const char *name)
-{
-	static char paths[4][4096];
-	static int slot;
-	char *p = paths[slot++ % 4];
-	snprintf(p, sizeof paths[0], "%s/%s", targets, name);
-	return p;
-}
-
-static char *scratch_path(const char *name)
-{
-	static char path[4096];
-	snprintf(path, sizeof path, "%s/%s", scratch, name);
-	return path;
-}
 
 static sc__spawner *new_spawner(int stdout_fd)
 {
@@ -60,25 +41,6 @@ static int run(sc__spawner *s, char *const argv[], sc__exit *ex)
 	if (rc == 0)
 		CHECK_INT(sc__spawner_finish(s, ex, NULL), 0);
 	return rc;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0)
-		;
-}
-
-/* Waits (at most 5 s) until path holds a pid, and returns it; -1 on timeout. */
-static pid_t read_pid_file(const char *path)
-{
-	for (int i = 0; i < 500; i++) {
-		char text[32];
-		if (sc__read_text_file(path, text, sizeof text, NULL) == 0 && atoi(text) > 0)
-			return atoi(text);
-		sleep_ms(10);
-	}
-	return -1;
 }
 
 static void test_exit_status(void)
@@ -143,17 +105,6 @@ static void test_exec_errors(void)
 	sc__spawner_free(s);
 }
 
-/* Whether pid is gone, not even a zombie (kill succeeds on a zombie), within 5 s. */
-static bool gone(pid_t pid)
-{
-	for (int i = 0; i < 500; i++) {
-		if (kill(pid, 0) < 0 && errno == ESRCH)
-			return true;
-		sleep_ms(10);
-	}
-	return false;
-}
-
 /* Without a pid to report, the spawner replies once, at the end: a command that ran, or one that
  * never started; and freeing the spawner mid-run still ends the command (its pid unknown to us). */
 static void test_start_without_pid(void)
@@ -203,13 +154,6 @@ static void test_process_group(void)
 	/* The spawner reaped it before replying. */
 	CHECK(kill(pid, 0) < 0 && errno == ESRCH);
 	sc__spawner_free(s);
-}
-
-static char *read_file(const char *path)
-{
-	static char text[8192];
-	CHECK_INT(sc__read_text_file(path, text, sizeof text, NULL), 0);
-	return text;
 }
 
 static void test_verbatim(void)
@@ -497,15 +441,8 @@ static void test_locate(void)
 
 int main(void)
 {
-	targets = getenv("SC_TARGETS");
-	if (!targets || !getenv("SHOTCLOCK_SPAWNER")) {
-		fprintf(stderr, "SC_TARGETS and SHOTCLOCK_SPAWNER must be set\n");
+	if (targets_setup("test_spawn"))
 		return 1;
-	}
-	if (!mkdtemp(scratch)) {
-		perror("mkdtemp");
-		return 1;
-	}
 	test_locate();
 	test_exit_status();
 	test_exec_errors();
@@ -519,8 +456,6 @@ int main(void)
 	test_protocol();
 	test_peak_rss_is_the_commands();
 	const char *files[] = {"plain", "garbage", "out", "term.pid", "death.pid", "nopid.pid"};
-	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
-		unlink(scratch_path(files[i]));
-	rmdir(scratch);
+	targets_teardown(files, sizeof files / sizeof files[0]);
 	return CHECK_DONE();
 }
