@@ -275,17 +275,19 @@ static int run_once(session *ss, const char *phase, size_t index, size_t planned
 	}
 	uint64_t t0 = sc__now_ns();
 	/* 2^64 ns is 584 years: any longer timeout is no timeout. */
-	uint64_t deadline = UINT64_MAX;
-	if (o->timeout_s > 0 && o->timeout_s < 1.8e10)
-		deadline = t0 + (uint64_t)(o->timeout_s * 1e9);
+	bool has_timeout = o->timeout_s > 0 && o->timeout_s < 1.8e10;
 	/* The pid is needed only to sample the command or to kill it at the deadline; not asking
 	 * for it keeps the spawner's reply (and our wake-up) out of the timed window. */
-	bool need_pid = sampled || deadline != UINT64_MAX;
+	bool need_pid = sampled || has_timeout;
 	pid_t pid = 0;
 	int err_no;
 	int rc = sc__spawner_start(ss->spawner, ss->argv, NULL, need_pid ? &pid : NULL, &err_no);
 	if (rc)
 		return fail_spawn(ss, phase, index, rc, err_no);
+	/* The deadline counts from the moment the command is known to run: the spawner's clock
+	 * started before that, so a killed run's wall time is never below the timeout. */
+	uint64_t deadline =
+	    has_timeout ? sc__now_ns() + (uint64_t)(o->timeout_s * 1e9) : UINT64_MAX;
 
 	sc__sampler *sampler = NULL;
 	int sampler_rc = sampled ? sc__sampler_new(pid, t0, TIMELINE_MAX_POINTS, &sampler) : 0;
