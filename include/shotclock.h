@@ -238,6 +238,71 @@ typedef struct sc_resources {
 	int64_t involuntary_context_switches;
 } sc_resources;
 
+/* ---- heap profile (the LD_PRELOAD shim, docs/metrics.md "Heap") ---------------------------- */
+
+/* One frame of an allocation's call stack. module/function/file are NULL when unknown; the CLI
+ * symbolizes (libdw) after the run, never the profiled process. */
+typedef struct sc_heap_frame {
+	uint64_t address; /* return address in the profiled process */
+	char *module;     /* path of the object holding it */
+	uint64_t offset;  /* address - the module's load base */
+	char *function;
+	char *file;
+	int line; /* 0 when unknown */
+} sc_heap_frame;
+
+/* Where allocations came from: one distinct call stack. In sampled mode the figures are unbiased
+ * estimates (each sampled block weighs 1 / P(sampled)); with sites=all they are exact. */
+typedef struct sc_heap_site {
+	sc_heap_frame *frames; /* innermost first: frames[0] called the allocation function */
+	size_t n_frames;
+	double allocations;
+	double bytes;
+	double leaked_blocks; /* live at exit */
+	double leaked_bytes;
+	double lost_bytes;  /* live at exit and unreachable (leak scan); NAN without the scan */
+	double bytes_error; /* relative standard error of bytes (0 when exact) */
+} sc_heap_site;
+
+#define SC_HEAP_SIZE_BUCKETS 64
+
+/* The heap behaviour of one run of a command under the shim (or of a region in-process). Counts
+ * are exact (valgrind's "total heap usage" rules: a moving realloc is one allocation and one
+ * free, free(NULL) is nothing). Byte figures of live memory are malloc_usable_size bytes in
+ * sampled mode and requested bytes with sites=all: live_basis says which. */
+typedef struct sc_heap_profile {
+	bool available;   /* false: nothing below is measured; reason says why */
+	char reason[200]; /* why not available, or "" */
+	bool complete;    /* false: the process did not exit normally (incomplete_reason) */
+	char incomplete_reason[120];
+	const char *sites_mode; /* "sampled" or "all" (static strings) */
+	uint64_t sample_bytes;  /* mean sampling interval; 0 with sites=all */
+	int64_t allocations;
+	int64_t frees;
+	int64_t bytes_allocated;       /* requested bytes, all allocations */
+	int64_t temporary_allocations; /* freed with no other allocation by that thread between */
+	double allocations_per_sample; /* allocations / n_samples; NAN when -n was not given */
+	const char *live_basis;        /* "usable" or "requested" (static strings) */
+	int64_t peak_live_bytes;
+	double peak_live_s;            /* when, in seconds since the process started being traced */
+	int64_t peak_live_error_bytes; /* bound on the peak's error (threads flush in batches) */
+	int64_t leaked_blocks;         /* live at exit */
+	int64_t leaked_bytes;
+	int64_t lost_blocks; /* leak scan (sites=all): unreachable at exit; -1 without it */
+	int64_t lost_bytes;
+	int64_t reachable_blocks; /* still reachable at exit; -1 without the scan */
+	int64_t reachable_bytes;
+	int64_t arena_bytes;  /* the allocator's memory from the kernel at exit; -1 unknown */
+	int64_t in_use_bytes; /* of which in allocated blocks; -1 unknown */
+	uint64_t size_buckets[SC_HEAP_SIZE_BUCKETS]; /* [0] size 0; [k] sizes in [2^(k-1), 2^k) */
+	sc_heap_site *sites;                         /* sorted by bytes, largest first */
+	size_t n_sites;
+	size_t processes;       /* traced processes (1 unless --follow-children) */
+	double run_wall_s;      /* the instrumented run's wall time */
+	double slowdown;        /* run_wall_s / mean of the timed runs: the shim's overhead */
+	double run_peak_rss_mb; /* the instrumented run's peak RSS, beside peak_live_bytes */
+} sc_heap_profile;
+
 /* A function, a set of samples or a command, with everything measured about it. */
 typedef struct sc_profile {
 	char *name;
@@ -253,6 +318,7 @@ typedef struct sc_profile {
 	sc_latency latency;
 	sc_memory_profile memory;
 	sc_resources resources;
+	sc_heap_profile heap;        /* heap.available false when the shim did not run */
 	sc_timeline_point *timeline; /* from one extra, sampled run (commands) */
 	size_t n_timeline;
 	double timeline_interval_s; /* final sampling interval (adaptive) */
@@ -297,9 +363,15 @@ typedef struct sc_command_options {
 	size_t warmup;      /* untimed runs first */
 	double timeout_s;   /* per run; 0 -> none. On expiry the whole process group is killed */
 	sc_output_mode output;
-	const char *output_path;  /* with SC_OUTPUT_FILE */
-	bool ignore_failure;      /* keep going when a run fails; the runs stay in the profile */
-	bool no_timeline;         /* skip the extra run that samples memory and CPU every 10 ms */
+	const char *output_path;    /* with SC_OUTPUT_FILE */
+	bool ignore_failure;        /* keep going when a run fails; the runs stay in the profile */
+	bool no_timeline;           /* skip the extra run that samples memory and CPU every 10 ms */
+	bool no_heap;               /* skip the extra run under the heap shim */
+	bool heap_sites_all;        /* stream every allocation (exact sites, leak scan); slower */
+	uint64_t heap_sample_bytes; /* mean sampling interval; 0 -> 512 KiB */
+	bool follow_children;       /* trace the command's children too */
+	const char
+	    *heap_shim_path;      /* NULL -> $SHOTCLOCK_HEAP_SHIM, beside the executable, install */
 	const char *spawner_path; /* NULL -> $SHOTCLOCK_SPAWNER, then beside the executable, then
 	                             the install location */
 	void (*progress)(void *ctx, const sc_progress *progress);

@@ -206,6 +206,45 @@ void sc__sampler_take(sc__sampler *s, sc_timeline_point **points, size_t *n, dou
 /* The largest VmHWM seen in any sampled process, kB (-1 if none). */
 int64_t sc__sampler_max_hwm_kb(const sc__sampler *s);
 
+/* ---- heap_decode.c: the heap shim's records, aggregated (pure; src/heap_wire.h) ------------ */
+
+typedef struct sc__heap_agg sc__heap_agg;
+
+int sc__heap_agg_new(sc__heap_agg **out);
+void sc__heap_agg_free(sc__heap_agg *a);
+/* Feeds bytes as read from the stream, split anywhere. Returns 0, or SC_EPARSE with a one-line
+ * description in err (the aggregate keeps what it decoded before the bad batch). */
+int sc__heap_agg_feed(sc__heap_agg *a, const void *buf, size_t len, char *err, size_t err_cap);
+/* Takes the counters file (len bytes mapped from it). SC_EPARSE when it is not one. */
+int sc__heap_agg_counters(sc__heap_agg *a, const void *counters, size_t len, char *err,
+                          size_t err_cap);
+/* The heap profile of process root_pid (and, counted in processes, its traced descendants).
+ * Sites carry address/module/offset; function/file/line stay NULL (the CLI symbolizes). */
+int sc__heap_agg_result(const sc__heap_agg *a, uint32_t root_pid, sc_heap_profile *out);
+
+/* ---- heap.c: the collector of one instrumented run --------------------------------------- */
+
+typedef struct sc__heap_session sc__heap_session;
+
+/* Where the shim is: $SHOTCLOCK_HEAP_SHIM, beside /proc/self/exe, then the install path. */
+int sc__heap_shim_locate(char *path, size_t cap);
+/* Whether the shim can work in the program at path (argv[0] resolved): SC_EUNAVAILABLE with the
+ * reason for a static binary (no PT_INTERP) or a set-user/group-ID one (the loader ignores
+ * LD_PRELOAD), 0 otherwise. */
+int sc__heap_check_executable(const char *path, char *reason, size_t cap);
+/* Makes the run's directory (stream FIFO and counters file) and starts the reader thread. */
+int sc__heap_session_new(const sc_command_options *o, sc__heap_session **out);
+/* The environment for the instrumented run: ours plus LD_PRELOAD and SHOTCLOCK_HEAP_*; owned by
+ * the session. */
+char *const *sc__heap_session_envp(const sc__heap_session *s);
+/* After the run ended (wait_status as from wait4): drains the stream, reads the counters and
+ * fills *out; a run killed by a signal is reported incomplete, with what was recorded. */
+int sc__heap_session_finish(sc__heap_session *s, pid_t pid, int wait_status, sc_heap_profile *out);
+/* Stops the reader and removes the directory. */
+void sc__heap_session_free(sc__heap_session *s);
+/* Releases the sites of a heap profile. */
+void sc__heap_profile_release(sc_heap_profile *h);
+
 /* ---- warnings.c: hyperfine-style warnings about the measurement ---------------------------- */
 
 /* Adds to p->warnings what p's runs call for: runs shorter than 5 ms, outliers, a first run much

@@ -1,0 +1,1 @@
+/* heap_shim.c: the LD_PRELOAD heap shim (being written; see src/heap_wire.h). */
