@@ -32,6 +32,12 @@
 
 #define HEAP_DEFAULT_SAMPLE_BYTES (512u << 10)
 
+/* A thread adds its live-bytes delta to its process slot after this many events or once the
+ * delta moves by this many bytes: the peak of a process is exact for one thread and within
+ * (threads - 1) x HEAP_LIVE_FLUSH_BYTES otherwise. Sampling is over requested bytes. */
+#define HEAP_LIVE_FLUSH_EVENTS 4096
+#define HEAP_LIVE_FLUSH_BYTES  (256 << 10)
+
 /* ---- the shared counters file ------------------------------------------------------------ */
 
 #define HEAP_COUNTERS_MAGIC 0x43484353u /* "SCHC" */
@@ -85,8 +91,9 @@ struct heap_process_slot {
 struct heap_thread_slot {
 	uint32_t process; /* index of its process slot + 1; 0 = slot unused */
 	uint32_t tid;
-	uint64_t allocations; /* malloc, calloc, aligned forms, realloc(NULL, n), realloc moves */
-	uint64_t frees;       /* free(p != NULL), realloc's release of the old block */
+	uint64_t
+	    allocations; /* malloc, calloc, aligned forms, every successful realloc(p, n > 0) */
+	uint64_t frees;  /* free(p != NULL), realloc's release of the old block */
 	uint64_t bytes_allocated;  /* requested bytes of every allocation */
 	uint64_t usable_allocated; /* malloc_usable_size of every allocated block */
 	uint64_t usable_freed;     /* malloc_usable_size of every freed block */
@@ -105,7 +112,9 @@ struct heap_counters {
 	uint64_t sample_bytes; /* the mean sampling interval in force (0: sites=all) */
 	uint8_t pad0[4096 - 24];
 	struct heap_process_slot processes[HEAP_MAX_PROCESSES];
-	/* Threads past HEAP_MAX_THREADS share this slot with atomic adds (slower, still exact). */
+	/* Threads past HEAP_MAX_THREADS share this slot with atomic adds (slower, still exact). It
+	 * belongs to no process: the collector adds it to the root process. Slots are claimed in
+	 * order, so only the first next_thread (and next_process) are in use. */
 	struct heap_thread_slot overflow_thread;
 	struct heap_thread_slot threads[HEAP_MAX_THREADS];
 };
