@@ -107,6 +107,7 @@ void sc_profile_release(sc_profile *profile)
 	free(profile->command);
 	free(profile->runs);
 	free(profile->timeline);
+	sc__heap_profile_release(&profile->heap);
 	*profile = (sc_profile){0};
 }
 
@@ -118,13 +119,53 @@ static void *dup_memory(const void *src, size_t bytes)
 	return copy;
 }
 
+static int copy_string(char **dst, const char *src)
+{
+	return src && !(*dst = strdup(src)) ? SC_ENOMEM : 0;
+}
+
+/* The heap sites of src into dst, whose sites are not set yet. */
+static int copy_heap_sites(sc_heap_profile *dst, const sc_heap_profile *src)
+{
+	dst->sites = NULL;
+	dst->n_sites = 0;
+	if (!src->n_sites)
+		return 0;
+	if (!(dst->sites = calloc(src->n_sites, sizeof *dst->sites)))
+		return SC_ENOMEM;
+	for (size_t i = 0; i < src->n_sites; i++) {
+		const sc_heap_site *from = &src->sites[i];
+		sc_heap_site *to = &dst->sites[dst->n_sites++];
+		*to = *from;
+		to->frames = NULL;
+		to->n_frames = 0;
+		if (!from->n_frames)
+			continue;
+		if (!(to->frames = calloc(from->n_frames, sizeof *to->frames)))
+			return SC_ENOMEM;
+		to->n_frames = from->n_frames;
+		for (size_t j = 0; j < from->n_frames; j++) {
+			const sc_heap_frame *f = &from->frames[j];
+			sc_heap_frame *t = &to->frames[j];
+			*t = (sc_heap_frame){
+			    .address = f->address, .offset = f->offset, .line = f->line};
+			if (copy_string(&t->module, f->module) ||
+			    copy_string(&t->function, f->function) ||
+			    copy_string(&t->file, f->file))
+				return SC_ENOMEM;
+		}
+	}
+	return 0;
+}
+
 int sc__profile_copy(sc_profile *dst, const sc_profile *src)
 {
 	*dst = *src;
 	dst->name = dst->command = NULL;
 	dst->runs = NULL;
 	dst->timeline = NULL;
-	if ((src->name && !(dst->name = strdup(src->name))) ||
+	if (copy_heap_sites(&dst->heap, &src->heap) != 0 ||
+	    (src->name && !(dst->name = strdup(src->name))) ||
 	    (src->command && !(dst->command = strdup(src->command))) ||
 	    (src->n_runs &&
 	     !(dst->runs = dup_memory(src->runs, src->n_runs * sizeof *src->runs))) ||

@@ -42,6 +42,88 @@ static sc_run command_run(double wall_s, double user_s, double peak_mb, int64_t 
 	};
 }
 
+/* One frame; strings are copied (the profile owns them). */
+static sc_heap_frame frame(uint64_t address, const char *module, uint64_t offset,
+                           const char *function, const char *file, int line)
+{
+	return (sc_heap_frame){
+	    .address = address,
+	    .module = module ? strdup(module) : NULL,
+	    .offset = offset,
+	    .function = function ? strdup(function) : NULL,
+	    .file = file ? strdup(file) : NULL,
+	    .line = line,
+	};
+}
+
+/* The heap run of "predict", sampled (T = 512 KiB): two sites, the first symbolized as the CLI
+ * would, the second with a frame outside every known module. */
+static int fill_heap(sc_heap_profile *h)
+{
+	*h = (sc_heap_profile){
+	    .available = true,
+	    .complete = true,
+	    .sites_mode = "sampled",
+	    .sample_bytes = 524288,
+	    .allocations = 150000,
+	    .frees = 149000,
+	    .bytes_allocated = 96000000,
+	    .temporary_allocations = 42000,
+	    .allocations_per_sample = 150000 / 64.0,
+	    .live_basis = "usable",
+	    .peak_live_bytes = 50331648,
+	    .peak_live_s = 0.125,
+	    .peak_live_error_bytes = 262144,
+	    .leaked_blocks = 1000,
+	    .leaked_bytes = 1048576,
+	    .lost_blocks = -1,
+	    .lost_bytes = -1,
+	    .reachable_blocks = -1,
+	    .reachable_bytes = -1,
+	    .arena_bytes = 54525952,
+	    .in_use_bytes = 1310720,
+	    .processes = 1,
+	    .run_wall_s = 0.5,
+	    .slowdown = 0.5 / 0.27,
+	    .run_peak_rss_mb = 140.5,
+	};
+	h->size_buckets[0] = 10;
+	h->size_buckets[7] = 100000;
+	h->size_buckets[21] = 49990;
+	h->sites = calloc(2, sizeof *h->sites);
+	if (!h->sites)
+		return SC_ENOMEM;
+	h->n_sites = 2;
+	sc_heap_site *s = &h->sites[0];
+	*s = (sc_heap_site){.allocations = 91.5,
+	                    .bytes = 48000000,
+	                    .leaked_blocks = 0,
+	                    .leaked_bytes = 0,
+	                    .lost_bytes = NAN,
+	                    .bytes_error = 0.1};
+	s->frames = calloc(2, sizeof *s->frames);
+	if (!s->frames)
+		return SC_ENOMEM;
+	s->n_frames = 2;
+	s->frames[0] =
+	    frame(0x555555555189, "/usr/local/bin/predict", 0x1189, "load_batch", "predict.c", 42);
+	s->frames[1] =
+	    frame(0x7ffff7dd0d90, "/usr/lib/x86_64-linux-gnu/libc.so.6", 0x28d90, NULL, NULL, 0);
+	s = &h->sites[1];
+	*s = (sc_heap_site){.allocations = 2048,
+	                    .bytes = 1048576,
+	                    .leaked_blocks = 1024,
+	                    .leaked_bytes = 1048576,
+	                    .lost_bytes = NAN,
+	                    .bytes_error = 0.7071067812};
+	s->frames = calloc(1, sizeof *s->frames);
+	if (!s->frames)
+		return SC_ENOMEM;
+	s->n_frames = 1;
+	s->frames[0] = frame(0x1234, NULL, 0, NULL, NULL, 0);
+	return 0;
+}
+
 /* "predict": three runs of a command (the last killed by SIGSEGV, kept with --ignore-failure),
  * with figures derived from them as sc__profile_derive_from_runs would, written out here. */
 static int add_command_profile(sc_report *r)
@@ -111,6 +193,10 @@ static int add_command_profile(sc_report *r)
 	p.timeline[1] = (sc_timeline_point){0.01, 64.75, 98.5, 1};
 	p.timeline[2] = (sc_timeline_point){0.02, 130.25, 100, 2};
 	p.timeline_interval_s = 0.01;
+	if (fill_heap(&p.heap) != 0) {
+		sc_profile_release(&p);
+		return SC_ENOMEM;
+	}
 	sc__warning_push(
 	    &p, "failed-runs", "fix the command, or check that these failures are expected",
 	    "%d of %d runs failed (non-zero exit, signal or timeout) and were kept with "
@@ -202,13 +288,14 @@ static char *read_all(const char *path, size_t *len)
 
 /* Every null inside a profile must be explained by an "unavailable" entry with its dotted path
  * (array elements share their array's path), except the few nulls the format defines: a command
- * in-process, the exit code and signal of a run that was killed or exited. */
+ * in-process, the exit code and signal of a run that was killed or exited, and the heap
+ * section's, which its table in docs/report-format.md defines field by field. */
 static void check_nulls_explained(json_t *value, const char *path, json_t *unavailable)
 {
 	if (json_is_null(value)) {
-		bool by_definition = strcmp(path, "command") == 0 ||
-		                     strcmp(path, "runs.exit_code") == 0 ||
-		                     strcmp(path, "runs.signal") == 0;
+		bool by_definition =
+		    strcmp(path, "command") == 0 || strcmp(path, "runs.exit_code") == 0 ||
+		    strcmp(path, "runs.signal") == 0 || strncmp(path, "heap.", 5) == 0;
 		if (!by_definition && !json_object_get(unavailable, path))
 			fprintf(stderr, "null without a reason: %s\n", path);
 		CHECK(by_definition || json_object_get(unavailable, path));
@@ -246,6 +333,15 @@ static void test_golden(void)
 	CHECK_INT(add_command_profile(&r), 0);
 	CHECK_INT(add_samples_profile(&r), 0);
 	CHECK_INT(r.n_profiles, 2);
+	/* A deep copy exports the same bytes: the copy is exported, the original released. */
+	sc_profile copy;
+	CHECK_INT(sc__profile_copy(&copy, &r.profiles[0]), 0);
+	CHECK(copy.heap.sites != r.profiles[0].heap.sites);
+	CHECK(copy.heap.sites[0].frames[0].function !=
+	      r.profiles[0].heap.sites[0].frames[0].function);
+	CHECK_STR(copy.heap.sites[0].frames[0].function, "load_batch");
+	sc_profile_release(&r.profiles[0]);
+	r.profiles[0] = copy;
 
 	char out[128], golden[512];
 	snprintf(out, sizeof out, "%s/report.json", dir);
@@ -275,10 +371,78 @@ static void test_golden(void)
 		CHECK(json_is_null(json_object_get(root, "verdict")));
 		CHECK_INT(json_array_size(json_object_get(root, "profiles")), 2);
 		check_profiles_nulls(root);
+		json_t *profiles = json_object_get(root, "profiles");
+		json_t *heap = json_object_get(json_array_get(profiles, 0), "heap");
+		CHECK(json_is_true(json_object_get(heap, "available")));
+		CHECK(json_is_null(json_object_get(heap, "reason")));
+		CHECK_INT(json_array_size(json_object_get(heap, "size_histogram")), 3);
+		CHECK_INT(json_array_size(json_object_get(heap, "sites")), 2);
+		/* Never measured (in-process): only why. */
+		heap = json_object_get(json_array_get(profiles, 1), "heap");
+		CHECK_INT(json_object_size(heap), 2);
+		CHECK_STR(json_string_value(json_object_get(heap, "reason")), "not measured");
 		json_decref(root);
 	}
 	if (same)
 		unlink(out);
+	for (size_t i = 0; i < r.n_profiles; i++)
+		sc_profile_release(&r.profiles[i]);
+	free(r.profiles);
+}
+
+/* A heap that could not be measured says only why; a long list of sites is cut to 20. */
+static void test_heap_variants(void)
+{
+	sc_report r = {.created = "2026-11-25T04:50:00Z"};
+	fill_system(&r.system);
+	sc_profile p = {.kind = "command", .n_samples = 1, .name = strdup("static")};
+	snprintf(p.heap.reason, sizeof p.heap.reason,
+	         "static binary: the dynamic loader, which applies LD_PRELOAD, never runs");
+	p.heap.allocations = 5; /* ignored: not available */
+	CHECK_INT(sc_report_add_profile(&r, &p), 0);
+	sc_profile q = {.kind = "command", .n_samples = 1, .name = strdup("many sites")};
+	CHECK_INT(fill_heap(&q.heap), 0);
+	q.heap.complete = false;
+	snprintf(q.heap.incomplete_reason, sizeof q.heap.incomplete_reason, "killed by SIGKILL");
+	sc_heap_site *sites = realloc(q.heap.sites, 25 * sizeof *sites);
+	CHECK(sites != NULL);
+	if (sites) {
+		memset(sites + 2, 0, 23 * sizeof *sites);
+		for (size_t i = 2; i < 25; i++)
+			sites[i].bytes = 1000.0 - (double)i;
+		q.heap.sites = sites;
+		q.heap.n_sites = 25;
+	}
+	CHECK_INT(sc_report_add_profile(&r, &q), 0);
+
+	char path[128];
+	snprintf(path, sizeof path, "%s/heap.json", dir);
+	CHECK_INT(sc_report_export_json(&r, path), 0);
+	json_error_t error;
+	json_t *root = json_load_file(path, 0, &error);
+	CHECK(root != NULL);
+	if (root) {
+		json_t *profiles = json_object_get(root, "profiles");
+		json_t *heap = json_object_get(json_array_get(profiles, 0), "heap");
+		CHECK_INT(json_object_size(heap), 2);
+		CHECK(json_is_false(json_object_get(heap, "available")));
+		CHECK_STR(
+		    json_string_value(json_object_get(heap, "reason")),
+		    "static binary: the dynamic loader, which applies LD_PRELOAD, never runs");
+		heap = json_object_get(json_array_get(profiles, 1), "heap");
+		CHECK(json_is_false(json_object_get(heap, "complete")));
+		CHECK_STR(json_string_value(json_object_get(heap, "incomplete_reason")),
+		          "killed by SIGKILL");
+		json_t *list = json_object_get(heap, "sites");
+		CHECK_INT(json_array_size(list), 20);
+		/* A site without frames: every frame field is null, and its frames empty. */
+		json_t *bare = json_array_get(list, 19);
+		CHECK(json_is_null(json_object_get(bare, "module")));
+		CHECK(json_is_null(json_object_get(bare, "offset")));
+		CHECK_INT(json_array_size(json_object_get(bare, "frames")), 0);
+		json_decref(root);
+	}
+	unlink(path);
 	for (size_t i = 0; i < r.n_profiles; i++)
 		sc_profile_release(&r.profiles[i]);
 	free(r.profiles);
@@ -364,6 +528,7 @@ int main(void)
 		return 1;
 	}
 	test_golden();
+	test_heap_variants();
 	test_missing_directory();
 	test_real_profiles();
 	/* Fails (and says so) only when a mismatching report was kept for inspection. */
