@@ -52,6 +52,10 @@ int cli_next_option(cli_parser *p, const cli_option **opt, const char **value);
  * prints "shotclock: NAME: ..." and returns SC_EINVAL. */
 int cli_parse_count(const char *name, const char *text, uint64_t min, uint64_t max, uint64_t *out);
 
+/* A byte count in [min, max]: a whole number with an optional binary suffix K, M or G, either case
+ * (powers of 1024, "512K", "1M"). On error prints "shotclock: NAME: ..." and returns SC_EINVAL. */
+int cli_parse_bytes(const char *name, const char *text, uint64_t min, uint64_t max, uint64_t *out);
+
 /* A finite decimal number of seconds in [min, max], or (min, max] when min_exclusive; no sign,
  * no hexadecimal, no "nan"/"inf". On error prints the problem and returns SC_EINVAL. */
 int cli_parse_seconds(const char *name, const char *text, double min, bool min_exclusive,
@@ -80,6 +84,13 @@ int cli_cmd_run(int argc, char **argv);
 
 int cli_cmd_sysinfo(int argc, char **argv);
 int cli_cmd_demo(int argc, char **argv);
+
+/* ---- symbolize.c: heap sites to function, file and line (libdw) ------------------------------ */
+
+/* Fills function, file and line of every frame of every heap site in r from the modules' files
+ * and their debug information. A frame whose module cannot be read keeps them NULL (printed as
+ * "??"). Returns 0, or SC_ENOMEM (frames done so far keep their names). */
+int cli_symbolize_heap(sc_report *r);
 
 /* ---- summary.c: the terminal summary (a pure function of the report) ------------------------- */
 

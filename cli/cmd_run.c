@@ -11,6 +11,8 @@
 #define MAX_WARMUP       1000000
 #define DEFAULT_MAX_RUNS 1000       /* sc_command_options: max_runs 0 means 1000 */
 #define MAX_SECONDS      31536000.0 /* one year */
+/* A sampling interval beyond 1 GiB would sample almost nothing in any real program. */
+#define MAX_HEAP_SAMPLE_BYTES (UINT64_C(1) << 30)
 /* Width of the progress line; padding to it overwrites the previous text without escape codes. */
 #define PROGRESS_WIDTH 60
 
@@ -28,6 +30,10 @@ enum {
 	OPT_NAME,
 	OPT_IGNORE_FAILURE,
 	OPT_NO_TIMELINE,
+	OPT_NO_HEAP,
+	OPT_HEAP_SITES,
+	OPT_HEAP_SAMPLE_BYTES,
+	OPT_FOLLOW_CHILDREN,
 	OPT_HELP
 };
 
@@ -45,6 +51,10 @@ static const cli_option run_options[] = {
     {OPT_NAME, 0, "name", true},
     {OPT_IGNORE_FAILURE, 0, "ignore-failure", false},
     {OPT_NO_TIMELINE, 0, "no-timeline", false},
+    {OPT_NO_HEAP, 0, "no-heap", false},
+    {OPT_HEAP_SITES, 0, "heap-sites", true},
+    {OPT_HEAP_SAMPLE_BYTES, 0, "heap-sample-bytes", true},
+    {OPT_FOLLOW_CHILDREN, 0, "follow-children", false},
     {OPT_HELP, 'h', "help", false},
     {0, 0, NULL, false},
 };
@@ -53,8 +63,10 @@ static const char run_usage[] =
     "Usage: shotclock run [options] [--] CMD [ARGS...]\n"
     "\n"
     "Profiles a command: time per run and per prediction, throughput, latency percentiles,\n"
-    "peak memory, CPU, I/O and a memory/CPU timeline. CMD is executed directly (no shell)\n"
-    "unless --shell is given. Options end at '--' or at the first word that is not an option.\n"
+    "peak memory, CPU, I/O, a memory/CPU timeline and, from one extra run under a heap shim,\n"
+    "allocations, peak live heap, leaks and the sites that allocate most. CMD is executed\n"
+    "directly (no shell) unless --shell is given. Options end at '--' or at the first word\n"
+    "that is not an option.\n"
     "\n"
     "Options:\n"
     "  -n, --samples N        predictions each run makes (default 1)\n"
@@ -70,6 +82,14 @@ static const char run_usage[] =
     "      --name NAME        the profile's name (default: the command line)\n"
     "      --ignore-failure   keep going when a run fails; the report warns about it\n"
     "      --no-timeline      skip the extra run that samples memory and CPU every 10 ms\n"
+    "      --no-heap          skip the extra run under the heap shim (LD_PRELOAD)\n"
+    "      --heap-sites MODE  sampled (default: the stacks of about one allocation per 512K\n"
+    "                         allocated; cheap) or all (every allocation: exact sites and a\n"
+    "                         leak scan; slower)\n"
+    "      --heap-sample-bytes N\n"
+    "                         mean bytes between sampled allocations (1 to 1G; K, M, G\n"
+    "                         suffixes are powers of 1024; default 512K)\n"
+    "      --follow-children  trace the command's children too (forked and exec'd)\n"
     "  -h, --help             this text\n"
     "\n"
     "Exit status: 0 success; 2 bad usage or input; 3 the command failed (exit code, signal or\n"
@@ -80,6 +100,7 @@ typedef struct run_args {
 	cli_run_request req;
 	bool help;
 	bool auto_given; /* --min-runs, --max-runs or --min-time */
+	bool heap_given; /* --heap-sites, --heap-sample-bytes or --follow-children */
 } run_args;
 
 static int parse_size(const char *name, const char *text, uint64_t min, uint64_t max, size_t *out)
@@ -145,6 +166,25 @@ static int apply_option(run_args *a, const cli_option *opt, const char *value)
 	case OPT_NO_TIMELINE:
 		o->no_timeline = true;
 		return 0;
+	case OPT_NO_HEAP:
+		o->no_heap = true;
+		return 0;
+	case OPT_HEAP_SITES:
+		a->heap_given = true;
+		if (strcmp(value, "sampled") == 0 || strcmp(value, "all") == 0) {
+			o->heap_sites_all = value[0] == 'a';
+			return 0;
+		}
+		cli_error("--heap-sites: '%s' is not 'sampled' or 'all'", value);
+		return SC_EINVAL;
+	case OPT_HEAP_SAMPLE_BYTES:
+		a->heap_given = true;
+		return cli_parse_bytes("--heap-sample-bytes", value, 1, MAX_HEAP_SAMPLE_BYTES,
+		                       &o->heap_sample_bytes);
+	case OPT_FOLLOW_CHILDREN:
+		a->heap_given = true;
+		o->follow_children = true;
+		return 0;
 	default: /* OPT_HELP */
 		a->help = true;
 		return 0;
@@ -157,6 +197,12 @@ static int check_combination(run_args *a)
 	sc_command_options *o = &a->req.command;
 	if (o->runs && a->auto_given) {
 		cli_error("--runs: cannot be combined with --min-runs, --max-runs or --min-time");
+		return SC_EINVAL;
+	}
+	if (o->no_heap && a->heap_given) {
+		/* Options for a run that will not happen are a mistake worth naming. */
+		cli_error("--no-heap: cannot be combined with --heap-sites, --heap-sample-bytes or "
+		          "--follow-children");
 		return SC_EINVAL;
 	}
 	if (o->min_runs && o->max_runs && o->min_runs > o->max_runs) {
@@ -257,6 +303,10 @@ int cli_run_execute(const cli_run_request *req)
 	rc = sc_report_new(&report);
 	if (rc == 0) {
 		rc = sc_report_add_profile(report, &profile);
+	}
+	if (rc == 0) {
+		/* Before anything shows the report: the summary and every export name functions. */
+		rc = cli_symbolize_heap(report);
 	}
 	int status = CLI_EXIT_OK;
 	if (rc != 0) {

@@ -112,6 +112,58 @@ int cli_parse_count(const char *name, const char *text, uint64_t min, uint64_t m
 	return 0;
 }
 
+/* "1G" for 2^30: the bounds of a byte option read the way its values are written. */
+static void format_bytes(char *buf, size_t cap, uint64_t v)
+{
+	static const char suffixes[] = "KMG";
+	int k = 0;
+	while (k < 3 && v >= 1024 && v % 1024 == 0) {
+		v /= 1024;
+		k++;
+	}
+	if (k == 0) {
+		snprintf(buf, cap, "%llu", (unsigned long long)v);
+	} else {
+		snprintf(buf, cap, "%llu%c", (unsigned long long)v, suffixes[k - 1]);
+	}
+}
+
+int cli_parse_bytes(const char *name, const char *text, uint64_t min, uint64_t max, uint64_t *out)
+{
+	size_t digits = strspn(text, "0123456789");
+	const char *suffix = text + digits;
+	int shift = -1;
+	if (suffix[0] == '\0') {
+		shift = 0;
+	} else if (suffix[1] == '\0') {
+		/* Either case: "512k" can only mean one thing. */
+		char unit = suffix[0];
+		shift = (unit == 'K' || unit == 'k')   ? 10
+		        : (unit == 'M' || unit == 'm') ? 20
+		        : (unit == 'G' || unit == 'g') ? 30
+		                                       : -1;
+	}
+	if (digits == 0 || shift < 0) {
+		cli_error(
+		    "%s: '%s' is not a size (a whole number of bytes, optionally with K, M or G)",
+		    name, text);
+		return SC_EINVAL;
+	}
+	errno = 0;
+	unsigned long long v = strtoull(text, NULL, 10);
+	char lo[32], hi[32];
+	format_bytes(lo, sizeof lo, min);
+	format_bytes(hi, sizeof hi, max);
+	/* The shift is checked before it is applied, so that no value wraps into range. */
+	if (errno == ERANGE || v > (UINT64_MAX >> shift) || (v << shift) < min ||
+	    (v << shift) > max) {
+		cli_error("%s: '%s' is out of range (%s to %s)", name, text, lo, hi);
+		return SC_EINVAL;
+	}
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
 int cli_parse_seconds(const char *name, const char *text, double min, bool min_exclusive,
                       double max, double *out)
 {

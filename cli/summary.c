@@ -303,6 +303,262 @@ static void print_timeline(FILE *out, const style *st, const sc_profile *p)
 	put_line(out, st, p, "Timeline", NULL, buf);
 }
 
+/* ---- the heap profile ----------------------------------------------------------------------- */
+
+/* The last component of a path: source paths are long, and the line needs only the file. */
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+/* Whether path is a shared library of the system (the C library, say) rather than the program's. */
+static bool system_module(const char *path)
+{
+	static const char *const dirs[] = {"/lib/", "/lib64/", "/usr/lib/", "/usr/lib64/"};
+	for (size_t i = 0; path && i < sizeof dirs / sizeof dirs[0]; i++) {
+		if (strncmp(path, dirs[i], strlen(dirs[i])) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The frame that best says where a site is: the innermost, the code that called the allocator,
+ * unless that is a system library's helper (strdup, fopen): then the first frame outside the
+ * system libraries that has a name, which is the program's code that asked for the memory. */
+static size_t telling_frame(const sc_heap_site *site)
+{
+	if (!system_module(site->frames[0].module)) {
+		return 0;
+	}
+	for (size_t i = 1; i < site->n_frames; i++) {
+		const sc_heap_frame *f = &site->frames[i];
+		if (f->module && !system_module(f->module) && f->function) {
+			return i;
+		}
+	}
+	return 0;
+}
+
+/* "function (file:line)", "function (file:line) via strdup", "?? (module+0x1f0)" or "??". */
+static void fmt_site(char *buf, size_t cap, const sc_heap_site *site)
+{
+	if (site->n_frames == 0) {
+		snprintf(buf, cap, "??");
+		return;
+	}
+	size_t k = telling_frame(site);
+	const sc_heap_frame *f = &site->frames[k];
+	int n = snprintf(buf, cap, "%s", f->function ? f->function : "??");
+	if (n >= 0 && (size_t)n < cap && f->file) {
+		n += snprintf(buf + n, cap - (size_t)n, " (%s:%d)", base_name(f->file), f->line);
+	} else if (n >= 0 && (size_t)n < cap && f->module) {
+		n += snprintf(buf + n, cap - (size_t)n, " (%s+0x%" PRIx64 ")", base_name(f->module),
+		              f->offset);
+	}
+	if (k > 0 && n >= 0 && (size_t)n < cap) {
+		const char *inner = site->frames[0].function;
+		snprintf(buf + n, cap - (size_t)n, " via %s", inner ? inner : "??");
+	}
+}
+
+/* One numbered site line: where, then its bytes and allocations (estimates when sampled). */
+static void put_site(FILE *out, const style *st, const sc_heap_profile *h, const sc_heap_site *site,
+                     size_t rank, bool leaks)
+{
+	char where[320], bytes[32], err[48] = "";
+	fmt_site(where, sizeof where, site);
+	if (leaks) {
+		fmt_bytes(bytes, sizeof bytes, (int64_t)llround(site->leaked_bytes));
+		fprintf(out, "    %zu. %s — %s in %.0f block%s", rank, where, bytes,
+		        site->leaked_blocks, llround(site->leaked_blocks) == 1 ? "" : "s");
+		if (isfinite(site->lost_bytes)) {
+			fmt_bytes(bytes, sizeof bytes, (int64_t)llround(site->lost_bytes));
+			fprintf(out, " (%s lost)", bytes);
+		}
+		fputc('\n', out);
+		return;
+	}
+	fmt_bytes(bytes, sizeof bytes, (int64_t)llround(site->bytes));
+	if (strcmp(h->sites_mode ? h->sites_mode : "", "all") != 0 && site->bytes_error > 0) {
+		snprintf(err, sizeof err, " %s±%.0f%%%s", st->dim, site->bytes_error * 100,
+		         st->reset);
+	}
+	fprintf(out, "    %zu. %s — %s%s, %.0f allocation%s\n", rank, where, bytes, err,
+	        site->allocations, llround(site->allocations) == 1 ? "" : "s");
+}
+
+/* Up to 3 sites that leaked, most leaked bytes first (sites are sorted by bytes allocated). */
+static void print_leak_sites(FILE *out, const style *st, const sc_heap_profile *h)
+{
+	enum { TOP_LEAKS = 3 };
+	const sc_heap_site *top[TOP_LEAKS];
+	size_t n = 0;
+	for (size_t i = 0; i < h->n_sites; i++) {
+		const sc_heap_site *s = &h->sites[i];
+		if (!(s->leaked_bytes > 0)) {
+			continue;
+		}
+		size_t k = n < TOP_LEAKS ? n++ : TOP_LEAKS;
+		while (k > 0 && top[k - 1]->leaked_bytes < s->leaked_bytes) {
+			if (k < TOP_LEAKS) {
+				top[k] = top[k - 1];
+			}
+			k--;
+		}
+		if (k < TOP_LEAKS) {
+			top[k] = s;
+		}
+	}
+	if (n == 0) {
+		return;
+	}
+	fprintf(out, "  Top sites by leaked bytes:\n");
+	for (size_t i = 0; i < n; i++) {
+		put_site(out, st, h, top[i], i + 1, true);
+	}
+}
+
+/* "9 (9 frees)" style counts, "2 blocks, 150 B" leaks: each a line of the heap section. */
+static void print_heap_counts(FILE *out, const style *st, const sc_profile *p)
+{
+	const sc_heap_profile *h = &p->heap;
+	char buf[200], a[32], b[32];
+	if (h->allocations >= 0 && h->frees >= 0) {
+		snprintf(buf, sizeof buf, "%" PRId64 " (%" PRId64 " frees)", h->allocations,
+		         h->frees);
+		put_line(out, st, p, "Allocations", "heap.allocations", buf);
+	} else {
+		put_line(out, st, p, "Allocations", "heap.allocations", NULL);
+	}
+	put_line(out, st, p, "Bytes allocated", "heap.bytes_allocated",
+	         fmt_bytes(buf, sizeof buf, h->bytes_allocated));
+	const char *temp = NULL;
+	if (h->temporary_allocations >= 0) {
+		double share = h->allocations > 0 ? 100.0 * (double)h->temporary_allocations /
+		                                        (double)h->allocations
+		                                  : 0;
+		snprintf(buf, sizeof buf, "%" PRId64 " (%.1f%% of allocations)",
+		         h->temporary_allocations, share);
+		temp = buf;
+	}
+	put_line(out, st, p, "Temporary allocations", "heap.temporary_allocations", temp);
+	if (isfinite(h->allocations_per_sample)) {
+		snprintf(buf, sizeof buf, "%.4g", h->allocations_per_sample);
+		put_line(out, st, p, "Allocs per prediction", "heap.allocations_per_sample", buf);
+	}
+	const char *peak = NULL;
+	if (fmt_bytes(a, sizeof a, h->peak_live_bytes)) {
+		int n = snprintf(buf, sizeof buf, "%s", a);
+		if (isfinite(h->peak_live_s)) {
+			n +=
+			    snprintf(buf + n, sizeof buf - (size_t)n, " at %.3f s", h->peak_live_s);
+		}
+		if (h->peak_live_error_bytes > 0 &&
+		    fmt_bytes(b, sizeof b, h->peak_live_error_bytes)) {
+			n += snprintf(buf + n, sizeof buf - (size_t)n, " (± %s)", b);
+		} else if (h->peak_live_error_bytes < 0) {
+			/* Several threads' records interleave with no bound the collector can give.
+			 */
+			n += snprintf(buf + n, sizeof buf - (size_t)n, " (± unknown)");
+		}
+		if (h->live_basis) {
+			snprintf(buf + n, sizeof buf - (size_t)n, " %s[%s sizes]%s", st->dim,
+			         h->live_basis, st->reset);
+		}
+		peak = buf;
+	}
+	put_line(out, st, p, "Peak live heap", "heap.peak_live_bytes", peak);
+	const char *leaked = NULL;
+	if (h->leaked_blocks >= 0 && fmt_bytes(a, sizeof a, h->leaked_bytes)) {
+		int n = snprintf(buf, sizeof buf, "%" PRId64 " block%s, %s", h->leaked_blocks,
+		                 h->leaked_blocks == 1 ? "" : "s", a);
+		if (h->lost_blocks >= 0 && h->reachable_blocks >= 0 &&
+		    fmt_bytes(a, sizeof a, h->lost_bytes) &&
+		    fmt_bytes(b, sizeof b, h->reachable_bytes)) {
+			snprintf(buf + n, sizeof buf - (size_t)n,
+			         " (lost: %" PRId64 ", %s; still reachable: %" PRId64 ", %s)",
+			         h->lost_blocks, a, h->reachable_blocks, b);
+		}
+		leaked = buf;
+	}
+	put_line(out, st, p, "Leaked at exit", "heap.leaked_bytes", leaked);
+}
+
+/* The allocator, the run itself and the shim's cost. */
+static void print_heap_run(FILE *out, const style *st, const sc_profile *p)
+{
+	const sc_heap_profile *h = &p->heap;
+	char buf[200], a[32], b[32];
+	if (h->arena_bytes >= 0 && h->in_use_bytes >= 0) {
+		fmt_bytes(a, sizeof a, h->arena_bytes);
+		fmt_bytes(b, sizeof b, h->in_use_bytes);
+		double frag = h->arena_bytes > 0
+		                  ? 100.0 * (double)(h->arena_bytes - h->in_use_bytes) /
+		                        (double)h->arena_bytes
+		                  : 0;
+		snprintf(buf, sizeof buf, "%s, %s in use at exit (fragmentation %.1f%%)", a, b,
+		         frag);
+		put_line(out, st, p, "Allocator arena", "heap.arena_bytes", buf);
+	}
+	if (isfinite(h->run_peak_rss_mb)) {
+		int n = snprintf(buf, sizeof buf, "%.1f MB", h->run_peak_rss_mb);
+		if (fmt_bytes(a, sizeof a, h->peak_live_bytes)) {
+			snprintf(buf + n, sizeof buf - (size_t)n, " (peak live heap %s)", a);
+		}
+		put_line(out, st, p, "Peak RSS (heap run)", "heap.run_peak_rss_mb", buf);
+	}
+	if (isfinite(h->slowdown)) {
+		snprintf(buf, sizeof buf, "%.2fx (%.3f s heap run)", h->slowdown, h->run_wall_s);
+		put_line(out, st, p, "Shim overhead", "heap.slowdown", buf);
+	}
+	if (h->processes > 1) {
+		snprintf(buf, sizeof buf, "%zu", h->processes);
+		put_line(out, st, p, "Processes traced", NULL, buf);
+	}
+	if (h->sites_mode && strcmp(h->sites_mode, "all") == 0) {
+		snprintf(buf, sizeof buf, "%zu, exact (every allocation recorded)", h->n_sites);
+	} else {
+		fmt_bytes(a, sizeof a, (int64_t)h->sample_bytes);
+		snprintf(buf, sizeof buf, "%zu, estimated (one sample per %s allocated on average)",
+		         h->n_sites, h->sample_bytes > 0 ? a : "?");
+	}
+	put_line(out, st, p, "Allocation sites", NULL, buf);
+}
+
+/* The seed's "Heap Profile" printout, from the run under the heap shim. */
+static void print_heap(FILE *out, const style *st, const sc_profile *p)
+{
+	const sc_heap_profile *h = &p->heap;
+	if (!h->available) {
+		/* In-process profiles say nothing about the heap unless something measured it. */
+		if (h->reason[0]) {
+			fprintf(out, "\n%sHeap Profile:%s %sunavailable — %s%s\n", st->bold,
+			        st->reset, st->dim, h->reason, st->reset);
+		}
+		return;
+	}
+	if (h->complete) {
+		heading(out, st, "Heap Profile:");
+	} else {
+		char title[200];
+		snprintf(title, sizeof title, "Heap Profile (incomplete: %s):",
+		         h->incomplete_reason[0] ? h->incomplete_reason : "the run ended early");
+		heading(out, st, title);
+	}
+	print_heap_counts(out, st, p);
+	print_heap_run(out, st, p);
+	enum { TOP_SITES = 5 };
+	if (h->n_sites > 0) {
+		fprintf(out, "  Top sites by bytes allocated:\n");
+		for (size_t i = 0; i < h->n_sites && i < TOP_SITES; i++) {
+			put_site(out, st, h, &h->sites[i], i + 1, false);
+		}
+	}
+	print_leak_sites(out, st, h);
+}
+
 static void print_profile(FILE *out, const style *st, const sc_profile *p)
 {
 	fprintf(out, "%sProfile: %s%s\n", st->bold, p->name ? p->name : "(unnamed)", st->reset);
@@ -319,6 +575,7 @@ static void print_profile(FILE *out, const style *st, const sc_profile *p)
 	print_latency(out, st, p);
 	print_resources(out, st, p);
 	print_timeline(out, st, p);
+	print_heap(out, st, p);
 }
 
 static void print_warnings(FILE *out, const style *st, const sc_report *r)

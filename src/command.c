@@ -1,4 +1,6 @@
-/* command.c: profiling a command: warm-up runs, timed runs and one sampled run, via the spawner. */
+/* command.c: profiling a command: warm-up, timed, sampled and heap-instrumented runs, via the
+ * spawner.
+ */
 #define _GNU_SOURCE
 #include "internal.h"
 
@@ -11,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -136,15 +139,16 @@ static const char *signal_name(int sig, char *buf, size_t cap)
 	return buf;
 }
 
-/* "run 3 of 'cmd'", "warm-up run 1 of 'cmd'", "the timeline run of 'cmd'". */
+/* "run 3 of 'cmd'", "warm-up run 1 of 'cmd'", "the timeline run of 'cmd'", "the heap run of ...".
+ */
 static void describe_run(const session *ss, const char *phase, size_t index, char *buf, size_t cap)
 {
 	const char *cmd = ss->cmdline;
 	int cut = strlen(cmd) > MESSAGE_COMMAND_MAX;
 	int shown = cut ? MESSAGE_COMMAND_MAX - 3 : MESSAGE_COMMAND_MAX;
 	const char *dots = cut ? "..." : "";
-	if (!strcmp(phase, "timeline"))
-		snprintf(buf, cap, "the timeline run of '%.*s%s'", shown, cmd, dots);
+	if (!strcmp(phase, "timeline") || !strcmp(phase, "heap"))
+		snprintf(buf, cap, "the %s run of '%.*s%s'", phase, shown, cmd, dots);
 	else
 		snprintf(buf, cap, "%s %zu of '%.*s%s'",
 		         !strcmp(phase, "run") ? "run" : "warm-up run", index + 1, shown, cmd,
@@ -263,10 +267,12 @@ static void fill_run(sc_run *run, const sc__exit *ex, bool timed_out)
 
 /*
  * Runs the command once and fills *run. With sampled, the run's timeline goes into the profile.
- * Returns 0 (the run may still have failed: see *run), or an error with *failure filled.
+ * envp NULL is our environment. With pid_out, the command's pid and raw wait status are stored
+ * there (the heap collector needs both). Returns 0 (the run may still have failed: see *run), or
+ * an error with *failure filled.
  */
 static int run_once(session *ss, const char *phase, size_t index, size_t planned, bool sampled,
-                    sc_run *run)
+                    char *const *envp, sc_run *run, pid_t *pid_out, int *status_out)
 {
 	const sc_command_options *o = ss->o;
 	if (o->progress) {
@@ -278,10 +284,10 @@ static int run_once(session *ss, const char *phase, size_t index, size_t planned
 	bool has_timeout = o->timeout_s > 0 && o->timeout_s < 1.8e10;
 	/* The pid is needed only to sample the command or to kill it at the deadline; not asking
 	 * for it keeps the spawner's reply (and our wake-up) out of the timed window. */
-	bool need_pid = sampled || has_timeout;
+	bool need_pid = sampled || has_timeout || pid_out;
 	pid_t pid = 0;
 	int err_no;
-	int rc = sc__spawner_start(ss->spawner, ss->argv, NULL, need_pid ? &pid : NULL, &err_no);
+	int rc = sc__spawner_start(ss->spawner, ss->argv, envp, need_pid ? &pid : NULL, &err_no);
 	if (rc)
 		return fail_spawn(ss, phase, index, rc, err_no);
 	/* The deadline counts from the moment the command is known to run: the spawner's clock
@@ -309,6 +315,10 @@ static int run_once(session *ss, const char *phase, size_t index, size_t planned
 	}
 	fill_run(run, &ex, timed_out);
 	ss->last_wall_s = run->wall_s;
+	if (pid_out) {
+		*pid_out = pid;
+		*status_out = ex.status;
+	}
 	if (sampler) {
 		sc_profile *p = ss->p;
 		sc__sampler_take(sampler, &p->timeline, &p->n_timeline, &p->timeline_interval_s);
@@ -318,7 +328,8 @@ static int run_once(session *ss, const char *phase, size_t index, size_t planned
 		fail(ss, phase, index, 0, "no memory for the timeline of %s", ss->cmdline);
 		return sampler_rc;
 	}
-	if (strcmp(phase, "warmup") != 0 &&
+	/* The heap run's peak includes the shim's own memory: it is no floor for the command. */
+	if (strcmp(phase, "warmup") != 0 && strcmp(phase, "heap") != 0 &&
 	    (ss->min_maxrss_kb < 0 || ex.ru.ru_maxrss < ss->min_maxrss_kb))
 		ss->min_maxrss_kb = ex.ru.ru_maxrss;
 	return 0;
@@ -333,7 +344,7 @@ static bool run_failed(const sc_run *run)
 static int run_checked(session *ss, const char *phase, size_t index, size_t planned, bool sampled,
                        sc_run *run)
 {
-	int rc = run_once(ss, phase, index, planned, sampled, run);
+	int rc = run_once(ss, phase, index, planned, sampled, NULL, run, NULL, NULL);
 	if (rc)
 		return rc;
 	if (run_failed(run) && !ss->o->ignore_failure) {
@@ -478,20 +489,10 @@ static int open_output(session *ss, int *out_fd, int *err_fd, int *owned)
 	return 0;
 }
 
-/* Warm-up, timed and timeline runs with the spawner started. */
-static int run_all(session *ss)
+/* The extra run that samples memory and CPU, unless it was turned off or would hold no point. */
+static int timeline_run(session *ss)
 {
-	const sc_command_options *o = ss->o;
-	for (size_t i = 0; i < o->warmup; i++) {
-		sc_run run;
-		int rc = run_checked(ss, "warmup", i, o->warmup, false, &run);
-		if (rc)
-			return rc;
-	}
-	int rc = timed_runs(ss);
-	if (rc)
-		return rc;
-	if (o->no_timeline) {
+	if (ss->o->no_timeline) {
 		/* Not sampled is not "sampled every 0 s": the report says why both are missing. */
 		ss->p->timeline_interval_s = NAN;
 		sc__unavailable_push(ss->p, "memory.timeline", "not sampled (--no-timeline)");
@@ -518,7 +519,7 @@ static int run_all(session *ss)
 		return 0;
 	}
 	sc_run run;
-	rc = run_checked(ss, "timeline", 0, 1, true, &run);
+	int rc = run_checked(ss, "timeline", 0, 1, true, &run);
 	if (rc == 0 || rc == SC_ECOMMAND)
 		ss->timeline_peak_mb = run.peak_rss_mb;
 	if (rc == 0 && ss->p->n_timeline == 0)
@@ -527,6 +528,246 @@ static int run_all(session *ss)
 		    "the sampled run lasted %.1f ms, less than one sampling interval "
 		    "(%.0f ms); the peak comes from wait4 alone",
 		    run.wall_s * 1e3, ss->p->timeline_interval_s * 1e3);
+	return rc;
+}
+
+/* ---- the heap run ------------------------------------------------------------------------ */
+
+/* Marks the heap profile as not measured, with the reason; every figure reads "unknown". */
+static void heap_unavailable(session *ss, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void heap_unavailable(session *ss, const char *fmt, ...)
+{
+	sc_heap_profile *h = &ss->p->heap;
+	sc__heap_profile_release(h);
+	*h = (sc_heap_profile){
+	    .available = false,
+	    .sites_mode = ss->o->heap_sites_all ? "all" : "sampled",
+	    .allocations = -1,
+	    .frees = -1,
+	    .bytes_allocated = -1,
+	    .temporary_allocations = -1,
+	    .allocations_per_sample = NAN,
+	    .peak_live_bytes = -1,
+	    .peak_live_s = NAN,
+	    .leaked_blocks = -1,
+	    .leaked_bytes = -1,
+	    .lost_blocks = -1,
+	    .lost_bytes = -1,
+	    .reachable_blocks = -1,
+	    .reachable_bytes = -1,
+	    .arena_bytes = -1,
+	    .in_use_bytes = -1,
+	    .run_wall_s = NAN,
+	    .slowdown = NAN,
+	    .run_peak_rss_mb = NAN,
+	};
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(h->reason, sizeof h->reason, fmt, ap);
+	va_end(ap);
+}
+
+/* Whether a regular file that we may execute sits at path. */
+static bool is_executable_file(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+/*
+ * The file the spawner executes for argv[0], found as execvp and posix_spawnp find it: a name with
+ * a '/' is the path itself, any other is searched in $PATH (glibc's default when it is unset), an
+ * empty entry meaning the working directory. Returns 0 with the path, or SC_ENOTFOUND.
+ */
+static int resolve_program(const char *name, char *path, size_t cap)
+{
+	if (strchr(name, '/')) {
+		if ((size_t)snprintf(path, cap, "%s", name) >= cap)
+			return SC_ENOTFOUND;
+		return 0;
+	}
+	const char *search = getenv("PATH");
+	if (!search)
+		search = "/bin:/usr/bin";
+	for (const char *dir = search;; dir++) {
+		const char *end = strchrnul(dir, ':');
+		int len = (int)(end - dir);
+		int n = len ? snprintf(path, cap, "%.*s/%s", len, dir, name)
+		            : snprintf(path, cap, "%s", name);
+		if (n > 0 && (size_t)n < cap && is_executable_file(path))
+			return 0;
+		if (!*end)
+			return SC_ENOTFOUND;
+		dir = end;
+	}
+}
+
+static bool any_run_failed(const sc_profile *p)
+{
+	for (size_t i = 0; i < p->n_runs; i++) {
+		if (run_failed(&p->runs[i]))
+			return true;
+	}
+	return false;
+}
+
+/* What went wrong with the heap run, in the words of the other messages: "killed by SIGSEGV". */
+static void describe_outcome(const session *ss, const sc_run *run, char *buf, size_t cap)
+{
+	char sig[32];
+	if (run->timed_out)
+		snprintf(buf, cap, "timed out after %.*f s", ss->o->timeout_s < 0.1 ? 3 : 1,
+		         ss->o->timeout_s);
+	else if (run->signal)
+		snprintf(buf, cap, "killed by %s", signal_name(run->signal, sig, sizeof sig));
+	else
+		snprintf(buf, cap, "exited with code %d", run->exit_code);
+}
+
+/* The figures only this command knows: the run itself, and how it compares to the timed runs. */
+static void heap_fill_run(session *ss, const sc_run *run)
+{
+	sc_profile *p = ss->p;
+	sc_heap_profile *h = &p->heap;
+	h->run_wall_s = run->wall_s;
+	h->run_peak_rss_mb = run->peak_rss_mb;
+	double sum = 0;
+	for (size_t i = 0; i < p->n_runs; i++)
+		sum += p->runs[i].wall_s;
+	h->slowdown = p->n_runs > 0 && sum > 0 ? run->wall_s / (sum / (double)p->n_runs) : NAN;
+	h->allocations_per_sample = ss->o->n_samples > 0 && h->allocations >= 0
+	                                ? (double)h->allocations / (double)ss->o->n_samples
+	                                : NAN;
+}
+
+/*
+ * The run's outcome, judged against the timed runs. A program that behaves the same way under
+ * the shim (a crash the timed runs share, under --ignore-failure) is simply incomplete when it
+ * died; one that fails only under the shim keeps the profile, whose timed figures are sound, but
+ * its heap figures are marked incomplete and a warning says so.
+ */
+static void heap_judge_outcome(session *ss, const sc_run *run)
+{
+	sc_heap_profile *h = &ss->p->heap;
+	char what[120];
+	describe_outcome(ss, run, what, sizeof what);
+	if (run->timed_out || (run->signal && !h->incomplete_reason[0])) {
+		/* The collector knows a signal; a timeout is ours to name. */
+		h->complete = false;
+		snprintf(h->incomplete_reason, sizeof h->incomplete_reason, "%s", what);
+	}
+	if (!run_failed(run) || any_run_failed(ss->p))
+		return;
+	if (h->complete) {
+		h->complete = false;
+		snprintf(h->incomplete_reason, sizeof h->incomplete_reason, "%s", what);
+	}
+	sc__warning_push(ss->p, "heap-run-failed",
+	                 "run the command with LD_PRELOAD set to the shim to see why, or skip the "
+	                 "heap run with --no-heap",
+	                 "the heap run %s while every timed run succeeded: the heap figures "
+	                 "describe a run that went differently",
+	                 what);
+}
+
+/* The instrumented run: the same command under the heap shim, after the measured runs, so the
+ * shim's overhead never reaches the timed figures. Its own failures never fail the profile. */
+static int heap_run(session *ss)
+{
+	const sc_command_options *o = ss->o;
+	sc_profile *p = ss->p;
+	if (o->no_heap) {
+		heap_unavailable(ss, "not measured (--no-heap)");
+		return 0;
+	}
+	/* With --shell the program is /bin/sh; what it starts is out of sight, so it just runs. A
+	 * "#!" script is checked through its interpreter (sc__heap_check_executable follows it). */
+	char program[4096], why[200] = "";
+	if (resolve_program(ss->argv[0], program, sizeof program) != 0) {
+		heap_unavailable(ss, "'%s' was not found in PATH", ss->argv[0]);
+		return 0;
+	}
+	if (sc__heap_check_executable(program, why, sizeof why) != 0) {
+		heap_unavailable(ss, "%s",
+		                 why[0] ? why : "the heap shim cannot work in this program");
+		return 0;
+	}
+	char shim[4096];
+	if (!o->heap_shim_path && sc__heap_shim_locate(shim, sizeof shim) != 0) {
+		heap_unavailable(ss, "libshotclock-heap.so not found (set SHOTCLOCK_HEAP_SHIM)");
+		return 0;
+	}
+	sc__heap_session *hs = NULL;
+	int rc = sc__heap_session_new(o, &hs);
+	if (rc) {
+		if (rc == SC_ENOTFOUND)
+			heap_unavailable(
+			    ss, "libshotclock-heap.so not found (set SHOTCLOCK_HEAP_SHIM)");
+		else
+			heap_unavailable(ss, "the heap collector could not start: %s",
+			                 rc == SC_EIO ? strerror(errno) : sc_strerror(rc));
+		return rc == SC_ENOMEM ? rc : 0;
+	}
+	sc_run run;
+	pid_t pid = 0;
+	int status = 0;
+	rc = run_once(ss, "heap", 0, 1, false, sc__heap_session_envp(hs), &run, &pid, &status);
+	if (rc) {
+		/* The timed runs started the same command: only the helper's loss, or a start that
+		 * failed under the shim's environment, lands here. Either way the profile stands.
+		 */
+		heap_unavailable(ss, "the heap run could not start: %s", ss->failure->message);
+		*ss->failure = (sc_command_failure){0};
+		sc__heap_session_free(hs);
+		return rc == SC_ENOMEM ? rc : 0;
+	}
+	sc_heap_profile *h = &p->heap;
+	*h = (sc_heap_profile){0};
+	rc = sc__heap_session_finish(hs, pid, status, h);
+	sc__heap_session_free(hs);
+	if (rc == SC_ENOMEM)
+		return rc;
+	if (rc && h->available) {
+		sc__warning_push(p, "heap-records",
+		                 "report this as a shotclock bug, with the command if you can",
+		                 "the heap run's records could not all be read (%s): the heap "
+		                 "figures may be short",
+		                 sc_strerror(rc));
+	} else if (rc || !h->available) {
+		char reason[sizeof h->reason];
+		snprintf(reason, sizeof reason, "%s", h->reason);
+		if (!reason[0])
+			snprintf(reason, sizeof reason, "the heap records could not be read: %s",
+			         sc_strerror(rc ? rc : SC_EUNAVAILABLE));
+		heap_unavailable(ss, "%s", reason);
+		heap_fill_run(ss, &run);
+		return 0;
+	}
+	heap_fill_run(ss, &run);
+	heap_judge_outcome(ss, &run);
+	return 0;
+}
+
+/* Warm-up, timed, timeline and heap runs with the spawner started. */
+static int run_all(session *ss)
+{
+	const sc_command_options *o = ss->o;
+	for (size_t i = 0; i < o->warmup; i++) {
+		sc_run run;
+		int rc = run_checked(ss, "warmup", i, o->warmup, false, &run);
+		if (rc)
+			return rc;
+	}
+	int rc = timed_runs(ss);
+	if (!rc)
+		rc = timeline_run(ss);
+	if (!rc)
+		rc = heap_run(ss);
+	else
+		heap_unavailable(ss, "not measured: %s",
+		                 ss->failure->message[0] ? ss->failure->message : sc_strerror(rc));
 	return rc;
 }
 

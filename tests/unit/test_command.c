@@ -11,10 +11,12 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Options for argv with exactly `runs` timed runs and no timeline: the fast default here. */
+/* Options for argv with exactly `runs` timed runs, no timeline and no heap run: the fast default
+ * here (tests/cli/test_heap.sh covers the heap run). */
 static sc_command_options opts(char **argv, size_t runs)
 {
-	return (sc_command_options){.argv = argv, .runs = runs, .no_timeline = true};
+	return (sc_command_options){
+	    .argv = argv, .runs = runs, .no_timeline = true, .no_heap = true};
 }
 
 static void test_exact_runs(void)
@@ -373,6 +375,45 @@ static void test_memory(void)
 	sc_profile_release(&p);
 }
 
+/* The heap run comes last, under the shim (SHOTCLOCK_HEAP_SHIM, set by ctest), and is reported
+ * in progress; --no-heap says why there is no heap profile. tests/cli/test_heap.sh checks the
+ * figures. */
+static void test_heap_run(void)
+{
+	char *argv[] = {target("heap_counts"), NULL};
+	sc_command_options o = opts(argv, 2);
+	o.no_heap = false;
+	o.n_samples = 3;
+	progress_log log = {{0}};
+	o.progress = log_progress;
+	o.progress_ctx = &log;
+	sc_profile p;
+	CHECK_INT(sc_command_profile(&o, &p, NULL), 0);
+	CHECK_STR(log.text, "run 0/2, run 1/2, heap 0/1");
+	CHECK(p.heap.available);
+	CHECK(p.heap.complete);
+	CHECK_INT(p.heap.allocations, 9);
+	CHECK_NEAR(p.heap.allocations_per_sample, 3, 0);
+	CHECK(p.heap.run_wall_s > 0 && p.heap.slowdown > 0 && p.heap.run_peak_rss_mb > 0);
+	CHECK_INT(p.n_runs, 2); /* the heap run is not a timed run */
+	sc_profile_release(&p);
+
+	o = opts(argv, 1);
+	CHECK_INT(sc_command_profile(&o, &p, NULL), 0);
+	CHECK(!p.heap.available);
+	CHECK_STR(p.heap.reason, "not measured (--no-heap)");
+	sc_profile_release(&p);
+
+	/* A shim that is not there: unavailable with the reason, and the profile stands. */
+	o = opts(argv, 1);
+	o.no_heap = false;
+	o.heap_shim_path = "/nonexistent/libshotclock-heap.so";
+	CHECK_INT(sc_command_profile(&o, &p, NULL), 0);
+	CHECK(!p.heap.available && p.heap.reason[0]);
+	CHECK_INT(p.n_runs, 1);
+	sc_profile_release(&p);
+}
+
 int main(void)
 {
 	if (targets_setup("test_command"))
@@ -386,6 +427,7 @@ int main(void)
 	test_flood();
 	test_output_file_and_shell();
 	test_memory();
+	test_heap_run();
 	targets_teardown(NULL, 0);
 	return CHECK_DONE();
 }
