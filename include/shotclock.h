@@ -275,7 +275,7 @@ typedef struct sc_heap_profile {
 	char reason[200]; /* why not available, or "" */
 	bool complete;    /* false: the process did not exit normally (incomplete_reason) */
 	char incomplete_reason[120];
-	const char *sites_mode; /* "sampled" or "all" (static strings) */
+	const char *sites_mode; /* "sampled", "all", or "none" (an in-process region: no sites) */
 	uint64_t sample_bytes;  /* mean sampling interval; 0 with sites=all */
 	int64_t allocations;
 	int64_t frees;

@@ -311,6 +311,35 @@ static int malloc_is_glibc(void)
 	return a.dli_fbase == b.dli_fbase;
 }
 
+/* Preloaded without a collector (no SHOTCLOCK_HEAP_DIR): the shim counts into private memory, for
+ * the in-process regions of a program that uses libshotclock (shim_snapshot.c). Nothing is
+ * streamed and no site is sampled; a fork child counts into its own copy. */
+static void start_standalone(void)
+{
+	struct heap_counters *c;
+	ssize_t n;
+
+	if (sc__real.no_symbols || (uintptr_t)dlsym(RTLD_DEFAULT, "malloc") - sc__g.self_lo >=
+	                               sc__g.self_hi - sc__g.self_lo)
+		return;
+	c = mmap(NULL, sizeof *c, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (c == MAP_FAILED)
+		return;
+	c->magic = HEAP_COUNTERS_MAGIC;
+	c->version = HEAP_VERSION;
+	sc__g.ctr = c;
+	sc__g.sample_bytes = UINT64_C(1) << 62; /* never reached: no sample is taken */
+	n = readlink("/proc/self/exe", sc__g.exe, sizeof sc__g.exe - 1);
+	sc__g.exe[n > 0 ? n : 0] = '\0';
+	sc__clock_setup();
+	sc__g.use_mallinfo = malloc_is_glibc();
+	/* No sc__probe_chunks: its test allocations would show in the program's own counts when it
+	 * runs under another tool (valgrind), and regions can afford malloc_usable_size. */
+	thread_key_ok = pthread_key_create(&thread_key, thread_gone) == 0;
+	if (claim_process(HEAP_PROCESS_RUNNING, HEAP_REASON_NONE, 0) == 0)
+		__atomic_store_n(&sc__g.counting, 1, __ATOMIC_RELEASE);
+}
+
 static void start(void)
 {
 	struct sc__tls *t = &sc__tls;
@@ -320,7 +349,11 @@ static void start(void)
 
 	sc__resolve();
 	sc__find_self();
-	if (dir == NULL || *dir == '\0' || strlen(dir) >= sizeof run_dir)
+	if (dir == NULL || *dir == '\0') {
+		start_standalone();
+		return;
+	}
+	if (strlen(dir) >= sizeof run_dir)
 		return;
 	memcpy(run_dir, dir, strlen(dir) + 1);
 	v = getenv(HEAP_ENV_SITES);

@@ -119,6 +119,29 @@ struct heap_counters {
 	struct heap_thread_slot threads[HEAP_MAX_THREADS];
 };
 
+/* ---- in-process view ------------------------------------------------------------------------ */
+
+/* A program that uses libshotclock and runs with the shim loaded (under `shotclock run`, or with
+ * LD_PRELOAD=libshotclock-heap.so and no SHOTCLOCK_HEAP_DIR, when the shim counts into private
+ * memory) gets its heap figures per region: the library looks this function up with dlsym and
+ * takes a snapshot before and after the region. */
+#define HEAP_SNAPSHOT_SYMBOL "sc__heap_shim_snapshot"
+
+struct heap_snapshot {
+	uint64_t allocations; /* sums over this process's thread slots */
+	uint64_t frees;
+	uint64_t bytes_allocated;
+	uint64_t temporary;
+	uint64_t usable_allocated;
+	uint64_t usable_freed;
+	int64_t live_bytes;      /* the process's usable live bytes, this thread's delta flushed */
+	int64_t peak_live_bytes; /* the process's peak since the start, or since the last reset */
+};
+
+/* Fills *out and returns 0, or -1 when the shim is not counting in this process. With
+ * reset_peak, the peak restarts from the current live bytes (the start of a region). */
+typedef int (*heap_snapshot_fn)(struct heap_snapshot *out, int reset_peak);
+
 /* ---- the record stream -------------------------------------------------------------------- */
 
 #define HEAP_BATCH_MAGIC 0x42484353u /* "SCHB" */

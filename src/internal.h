@@ -2,6 +2,7 @@
 #ifndef SC_INTERNAL_H
 #define SC_INTERNAL_H
 
+#include "heap_wire.h"
 #include "shotclock.h"
 
 #include <stdio.h>
@@ -221,6 +222,23 @@ int sc__heap_agg_counters(sc__heap_agg *a, const void *counters, size_t len, cha
 /* The heap profile of process root_pid (and, counted in processes, its traced descendants).
  * Sites carry address/module/offset; function/file/line stay NULL (the CLI symbolizes). */
 int sc__heap_agg_result(const sc__heap_agg *a, uint32_t root_pid, sc_heap_profile *out);
+
+/* ---- heap_region.c: heap figures of an in-process region ------------------------------------ */
+
+/* A snapshot of the shim's counters at the start of a region; ok false when the shim is not
+ * loaded (or not counting) in this process. */
+typedef struct sc__heap_region {
+	bool ok;
+	heap_snapshot_fn snapshot;
+	struct heap_snapshot before;
+} sc__heap_region;
+
+/* Takes the snapshot and restarts the shim's peak from the current live bytes. Call it last
+ * before the region, so the profiler's own allocations stay outside. */
+void sc__heap_region_begin(sc__heap_region *r);
+/* Fills *out with the region's allocations, frees, bytes, temporaries, peak and what it kept
+ * live (usable bytes); unavailable, with the reason, when the shim is not loaded. */
+void sc__heap_region_end(const sc__heap_region *r, uint64_t n_samples, sc_heap_profile *out);
 
 /* ---- heap.c: the collector of one instrumented run --------------------------------------- */
 

@@ -196,6 +196,7 @@ static void no_interval(sc_profile *prof)
 typedef struct measure {
 	struct rusage ru;
 	double baseline_mb;
+	sc__heap_region heap;
 } measure;
 
 static double kb_to_mb(int64_t kb)
@@ -221,6 +222,8 @@ static void measure_begin(sc_profile *prof, measure *m)
 		                 "the kernel refused to reset the peak RSS, so peak_memory_mb and "
 		                 "memory_increase_mb may include memory used before the workload");
 	getrusage(RUSAGE_SELF, &m->ru);
+	/* Last, so that the profiler's own allocations (reading /proc) stay outside the region. */
+	sc__heap_region_begin(&m->heap);
 }
 
 static int64_t delta(long after, long before)
@@ -231,6 +234,8 @@ static int64_t delta(long after, long before)
 /* Memory and resources after the workload; RUSAGE_SELF counts every thread of the process. */
 static void measure_end(sc_profile *prof, const measure *m, double wall_s)
 {
+	/* First, for the same reason as in measure_begin. */
+	sc__heap_region_end(&m->heap, prof->n_samples, &prof->heap);
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
 	int64_t rss_kb, hwm_kb;
