@@ -303,6 +303,24 @@ typedef struct sc_heap_profile {
 	double run_peak_rss_mb; /* the instrumented run's peak RSS, beside peak_live_bytes */
 } sc_heap_profile;
 
+/* ---- leak check (sc_leak_check) ---------------------------------------------------------- */
+
+/* The verdict of a leak check over repeated iterations of a workload (or of a command's timeline
+ * and leaked-at-exit sites). */
+typedef struct sc_leak_result {
+	const char *verdict; /* "leak", "plateau", "none" or "unknown" (static strings); NULL when
+	                        no leak check was made */
+	const char *basis;   /* "live heap" (the shim was loaded) or "rss" (static strings) */
+	size_t iterations;   /* measured iterations (after the warm-up ones) */
+	size_t warmup;
+	double slope_bytes; /* growth per iteration, least squares over the measured iterations */
+	double slope_ci95_low;
+	double slope_ci95_high;
+	double second_half_slope_bytes; /* the same over the second half: ~0 for a plateau */
+	double total_growth_bytes;      /* last - first measured value */
+	char reason[200];               /* why the verdict (one sentence with the numbers) */
+} sc_leak_result;
+
 /* A function, a set of samples or a command, with everything measured about it. */
 typedef struct sc_profile {
 	char *name;
@@ -319,6 +337,7 @@ typedef struct sc_profile {
 	sc_memory_profile memory;
 	sc_resources resources;
 	sc_heap_profile heap;        /* heap.available false when the shim did not run */
+	sc_leak_result leak;         /* leak.verdict NULL unless a leak check was made */
 	sc_timeline_point *timeline; /* from one extra, sampled run (commands) */
 	size_t n_timeline;
 	double timeline_interval_s; /* final sampling interval (adaptive) */
@@ -328,11 +347,109 @@ typedef struct sc_profile {
 	size_t n_unavailable;
 } sc_profile;
 
+/* ---- analysis: findings, recommendations, requirements, baselines -------------------------- */
+
+#define SC_MAX_EVIDENCE 6
+
+/* One number behind a finding, named as in the JSON report ("allocations_per_sample"). */
+typedef struct sc_evidence {
+	char name[40];
+	double value;
+	char unit[16]; /* "ms", "bytes", "%", "" ... */
+} sc_evidence;
+
+typedef enum sc_severity {
+	SC_SEVERITY_INFO,
+	SC_SEVERITY_WARNING,
+	SC_SEVERITY_CRITICAL
+} sc_severity;
+
+/* A bottleneck found by a rule of analyze.c (docs/metrics.md lists every rule). */
+typedef struct sc_bottleneck {
+	char id[32]; /* the rule: "cpu-bound", "allocation-churn", ... */
+	sc_severity severity;
+	char profile[128]; /* the profile's name */
+	char region[64];   /* "" for the whole profile */
+	char message[256]; /* one line with the numbers */
+	double share;      /* share of the profile's time or memory the finding concerns, 0..1 */
+	double confidence; /* 0..1: lowered when the measurement is unstable */
+	sc_evidence evidence[SC_MAX_EVIDENCE];
+	size_t n_evidence;
+} sc_bottleneck;
+
+/* An action for a finding (advise.c), ranked by the share it addresses. */
+typedef struct sc_recommendation {
+	char id[32];      /* the action: "batching", "object-pool", ... */
+	char finding[32]; /* the bottleneck id it answers; "" for "healthy" */
+	char profile[128];
+	char action[256];   /* what to do */
+	char expected[96];  /* the expected improvement, e.g. "2-10x throughput" (seed tables) */
+	char evidence[200]; /* the numbers that call for it */
+	double share;       /* for ranking */
+} sc_recommendation;
+
+/* One production-readiness requirement, "latency_p99_ms<=100". */
+typedef struct sc_requirement {
+	char metric[32]; /* latency_ms, latency_p50_ms ... latency_p999_ms, throughput,
+	                    peak_memory_mb, memory_increase_mb, allocations_per_sample,
+	                    leaked_bytes, cpu_utilization */
+	char op[3];      /* "<=", "<", ">=", ">" */
+	double limit;    /* in the metric's unit */
+} sc_requirement;
+
+#define SC_MAX_REQUIREMENTS 32
+
+typedef struct sc_requirements {
+	sc_requirement items[SC_MAX_REQUIREMENTS];
+	size_t n;
+} sc_requirements;
+
+/* Parses "metric OP limit[unit], ..." (units optional where unambiguous: "100ms", "1.5GB").
+ * Returns 0, or SC_EPARSE with *error_pos (0-based byte offset) and a one-line message. */
+int sc_requirements_parse(const char *text, sc_requirements *out, size_t *error_pos, char *err,
+                          size_t err_cap);
+
+/* The outcome of one requirement for one profile. */
+typedef struct sc_check {
+	char name[64]; /* the requirement as text, "latency_p99_ms<=100" */
+	char profile[128];
+	char metric[32];
+	char op[3];
+	double limit;
+	double value;     /* the point estimate; NAN when the profile lacks the metric */
+	double bound;     /* the conservative end of its 95% interval, the one compared */
+	bool pass;        /* false also when the value is unavailable */
+	char reason[160]; /* why it could not be evaluated, or "" */
+} sc_check;
+
+/* One metric of one profile against a baseline report. */
+typedef struct sc_regression {
+	char profile[128];
+	char metric[32]; /* "total_time", "throughput", "latency_p99_ms", "peak_memory_mb", ... */
+	double old_value;
+	double new_value;
+	double change;       /* (new - old) / old, signed so that > 0 is worse */
+	double change_error; /* half-width of its 95% interval (NAN when not computable) */
+	const char *method;  /* "welch-t", "exact" (counts), ... (static strings) */
+	bool regression;     /* worse than the threshold with 95% confidence */
+	bool improvement;
+} sc_regression;
+
 typedef struct sc_report {
 	char created[32]; /* ISO 8601 UTC, e.g. "2026-11-25T04:50:00Z" */
 	sc_system_info system;
 	sc_profile *profiles;
 	size_t n_profiles;
+	sc_bottleneck *bottlenecks; /* analysis: sc_report_analyze */
+	size_t n_bottlenecks;
+	sc_recommendation *recommendations;
+	size_t n_recommendations;
+	sc_check *checks; /* sc_report_check_requirements */
+	size_t n_checks;
+	sc_regression *regressions; /* sc_report_compare_baseline */
+	size_t n_regressions;
+	double max_regression; /* the threshold the regressions were judged by; NAN when none */
+	const char *verdict; /* "pass", "fail" or NULL when nothing was checked (static strings) */
 } sc_report;
 
 /* ---- profiling a command ------------------------------------------------------------------ */
@@ -414,6 +531,35 @@ void sc_report_free(sc_report *r);
 /* Writes r as JSON (schema SC_REPORT_SCHEMA, docs/report-format.md) to path atomically: a
  * temporary file in the same directory, then rename(2); on failure nothing is left behind. */
 int sc_report_export_json(const sc_report *r, const char *path);
+
+/* Reads a report written by sc_report_export_json (schema SC_REPORT_SCHEMA only). Returns 0, or
+ * SC_EIO / SC_EPARSE with one line in err naming the problem (file, line and column for JSON). */
+int sc_report_read_json(const char *path, sc_report **out, char *err, size_t err_cap);
+
+/* Runs every bottleneck rule on every profile of r and fills r->bottlenecks and
+ * r->recommendations (replacing earlier ones). req may be NULL; with it, rules that compare with
+ * a requirement (latency, throughput, memory) use its limits. */
+int sc_report_analyze(sc_report *r, const sc_requirements *req);
+
+/* Evaluates req on every profile of r into r->checks and sets r->verdict ("fail" if any check
+ * fails). A check passes only when the conservative end of the metric's 95% interval meets it. */
+int sc_report_check_requirements(sc_report *r, const sc_requirements *req);
+
+/* Compares every profile present (by name) in both reports on time, throughput, latency
+ * percentiles, peak memory and allocations; fills new_report->regressions and sets its verdict
+ * to "fail" on any regression beyond max_regression (a fraction: 0.05 = 5%) with 95% confidence. */
+int sc_report_compare_baseline(sc_report *new_report, const sc_report *baseline,
+                               double max_regression);
+
+/*
+ * Leak check (the seed's Pattern 2): runs fn(ctx) `warmup` times, then `iterations` times,
+ * measuring the live heap (when the heap shim is loaded; RSS otherwise) after each, fits the
+ * growth per iteration with a 95% interval and tells a leak (steady growth) from a plateau (a
+ * cache that fills) and from noise. Records a profile of kind "leak-check" under name in p and
+ * fills *out. Returns 0 or SC_EINVAL / SC_ENOMEM.
+ */
+int sc_leak_check(sc_profiler *p, const char *name, sc_workload_fn fn, void *ctx, size_t warmup,
+                  size_t iterations, sc_leak_result *out);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,7 @@
 /* report.c: the report model: system information, creation time and the profiles it owns. */
 #include "internal.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -28,6 +29,7 @@ int sc_report_new(sc_report **out)
 		return err;
 	}
 	sc__iso8601_now(r->created, sizeof r->created);
+	r->max_regression = NAN;
 	*out = r;
 	return 0;
 }
@@ -53,5 +55,9 @@ void sc_report_free(sc_report *r)
 	for (size_t i = 0; i < r->n_profiles; i++)
 		sc_profile_release(&r->profiles[i]);
 	free(r->profiles);
+	free(r->bottlenecks);
+	free(r->recommendations);
+	free(r->checks);
+	free(r->regressions);
 	free(r);
 }
