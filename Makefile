@@ -4,7 +4,7 @@ ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 # Seconds each fuzz harness runs inside `make test`.
-FUZZ_SECONDS ?= 20
+FUZZ_SECONDS ?= 60
 
 .PHONY: all deps build build-asan build-fuzz test test-unit test-asan test-fuzz demo bench \
         format format-check clean

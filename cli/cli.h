@@ -8,9 +8,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Exit statuses (docs/cli.md). 1 is reserved for failed requirement checks. */
+/* Exit statuses (docs/cli.md). */
 enum {
 	CLI_EXIT_OK = 0,
+	CLI_EXIT_CHECK_FAILED = 1,     /* a requirement or regression check failed */
 	CLI_EXIT_USAGE = 2,            /* bad usage or bad input */
 	CLI_EXIT_COMMAND_FAILED = 3,   /* the profiled command failed */
 	CLI_EXIT_CANNOT_EXECUTE = 126, /* the command exists but cannot be executed */
@@ -61,6 +62,15 @@ int cli_parse_bytes(const char *name, const char *text, uint64_t min, uint64_t m
 int cli_parse_seconds(const char *name, const char *text, double min, bool min_exclusive,
                       double max, double *out);
 
+/* A threshold in per cent: "5%" or "5" both mean 5% (a bare number is per cent too, so "0.05"
+ * is 0.05%), in [0, 1000]; *out is the fraction (0.05). On error prints the problem and returns
+ * SC_EINVAL. */
+int cli_parse_percent(const char *name, const char *text, double *out);
+
+/* Parses one --require value ("latency_p99_ms<=100,throughput>=50") and appends its requirements
+ * to req. On error prints "shotclock: --require: TEXT: position N: ..." and returns SC_EINVAL. */
+int cli_parse_requirements(const char *text, sc_requirements *req);
+
 /* Checks that a file can be created at path (its directory exists, path is not a directory),
  * before any time is spent profiling. On error prints the problem and returns SC_EINVAL. */
 int cli_check_output_path(const char *name, const char *path);
@@ -70,7 +80,11 @@ int cli_check_output_path(const char *name, const char *path);
 /* What to profile and where the report goes. */
 typedef struct cli_run_request {
 	sc_command_options command;
-	const char *export_json; /* NULL: no report file */
+	const char *export_json;      /* NULL: no report file */
+	sc_requirements requirements; /* --require; n == 0 when none */
+	sc_report *baseline;          /* --baseline, read before the command runs; or NULL */
+	const char *baseline_path;
+	double max_regression; /* --max-regression as a fraction */
 } cli_run_request;
 
 /* Profiles the command, prints the summary on stdout and writes the report; returns the exit
@@ -78,6 +92,19 @@ typedef struct cli_run_request {
 int cli_run_execute(const cli_run_request *req);
 
 int cli_cmd_run(int argc, char **argv);
+
+/* ---- cmd_check.c: `shotclock check`, and the judging step `run` shares ---------------------- */
+
+/* Reads a baseline report for --baseline; on error prints one line and returns non-zero. */
+int cli_read_baseline(const char *path, sc_report **out);
+
+/* Applies requirements (req->n may be 0) and a baseline (may be NULL) to r. Returns 0, or an
+ * exit status after printing the problem (2: no profile of r is in the baseline, or out of
+ * memory). */
+int cli_judge(sc_report *r, const sc_requirements *req, const sc_report *baseline,
+              const char *baseline_path, double max_regression);
+
+int cli_cmd_check(int argc, char **argv);
 
 /* ---- cmd_sysinfo.c, cmd_demo.c ----------------------------------------------------------------
  */

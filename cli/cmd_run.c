@@ -34,6 +34,9 @@ enum {
 	OPT_HEAP_SITES,
 	OPT_HEAP_SAMPLE_BYTES,
 	OPT_FOLLOW_CHILDREN,
+	OPT_REQUIRE,
+	OPT_BASELINE,
+	OPT_MAX_REGRESSION,
 	OPT_HELP
 };
 
@@ -55,6 +58,9 @@ static const cli_option run_options[] = {
     {OPT_HEAP_SITES, 0, "heap-sites", true},
     {OPT_HEAP_SAMPLE_BYTES, 0, "heap-sample-bytes", true},
     {OPT_FOLLOW_CHILDREN, 0, "follow-children", false},
+    {OPT_REQUIRE, 0, "require", true},
+    {OPT_BASELINE, 0, "baseline", true},
+    {OPT_MAX_REGRESSION, 0, "max-regression", true},
     {OPT_HELP, 'h', "help", false},
     {0, 0, NULL, false},
 };
@@ -90,10 +96,16 @@ static const char run_usage[] =
     "                         mean bytes between sampled allocations (1 to 1G; K, M, G\n"
     "                         suffixes are powers of 1024; default 512K)\n"
     "      --follow-children  trace the command's children too (forked and exec'd)\n"
+    "      --require EXPR     production requirements, e.g. 'latency_p99_ms<=100,throughput>=50'\n"
+    "                         (repeatable; 'shotclock check --help' lists the metrics)\n"
+    "      --baseline FILE    compare with an earlier report (read before the command runs)\n"
+    "      --max-regression PCT\n"
+    "                         the worsening allowed against --baseline: 5% or 5 (default 5%)\n"
     "  -h, --help             this text\n"
     "\n"
-    "Exit status: 0 success; 2 bad usage or input; 3 the command failed (exit code, signal or\n"
-    "timeout); 126 it cannot be executed; 127 it was not found.\n";
+    "Exit status: 0 success; 1 a requirement failed or a metric regressed (the report is still\n"
+    "written); 2 bad usage or input; 3 the command failed (exit code, signal or timeout); 126 it\n"
+    "cannot be executed; 127 it was not found.\n";
 
 /* What the options asked for before they are checked against each other. */
 typedef struct run_args {
@@ -101,6 +113,7 @@ typedef struct run_args {
 	bool help;
 	bool auto_given; /* --min-runs, --max-runs or --min-time */
 	bool heap_given; /* --heap-sites, --heap-sample-bytes or --follow-children */
+	bool max_regression_given;
 } run_args;
 
 static int parse_size(const char *name, const char *text, uint64_t min, uint64_t max, size_t *out)
@@ -185,6 +198,18 @@ static int apply_option(run_args *a, const cli_option *opt, const char *value)
 		a->heap_given = true;
 		o->follow_children = true;
 		return 0;
+	case OPT_REQUIRE:
+		return cli_parse_requirements(value, &a->req.requirements);
+	case OPT_BASELINE:
+		if (value[0] == '\0') {
+			cli_error("--baseline: the file name is empty");
+			return SC_EINVAL;
+		}
+		a->req.baseline_path = value;
+		return 0;
+	case OPT_MAX_REGRESSION:
+		a->max_regression_given = true;
+		return cli_parse_percent("--max-regression", value, &a->req.max_regression);
 	default: /* OPT_HELP */
 		a->help = true;
 		return 0;
@@ -207,6 +232,10 @@ static int check_combination(run_args *a)
 	}
 	if (o->min_runs && o->max_runs && o->min_runs > o->max_runs) {
 		cli_error("--min-runs: %zu is more than --max-runs %zu", o->min_runs, o->max_runs);
+		return SC_EINVAL;
+	}
+	if (a->max_regression_given && !a->req.baseline_path) {
+		cli_error("--max-regression: needs --baseline");
 		return SC_EINVAL;
 	}
 	if (o->min_runs > DEFAULT_MAX_RUNS && !o->max_runs) {
@@ -308,11 +337,20 @@ int cli_run_execute(const cli_run_request *req)
 		/* Before anything shows the report: the summary and every export name functions. */
 		rc = cli_symbolize_heap(report);
 	}
+	if (rc == 0) {
+		/* Bottlenecks and recommendations, for the summary and every export alike. */
+		rc = sc_report_analyze(report, req->requirements.n > 0 ? &req->requirements : NULL);
+	}
 	int status = CLI_EXIT_OK;
 	if (rc != 0) {
 		cli_error("run: cannot build the report: %s", sc_strerror(rc));
 		status = CLI_EXIT_USAGE;
 	} else {
+		/* Judged before the summary, which shows the checks and the baseline table. */
+		status = cli_judge(report, &req->requirements, req->baseline, req->baseline_path,
+		                   req->max_regression);
+	}
+	if (status == CLI_EXIT_OK) {
 		cli_summary_print(stdout, report, cli_use_color(stdout));
 		if (req->export_json) {
 			rc = sc_report_export_json(report, req->export_json);
@@ -322,6 +360,11 @@ int cli_run_execute(const cli_run_request *req)
 				          rc == SC_EIO ? strerror(errno) : sc_strerror(rc));
 				status = CLI_EXIT_USAGE;
 			}
+		}
+		/* A failed check still writes the report: CI keeps it as the evidence. */
+		if (status == CLI_EXIT_OK && report->verdict &&
+		    strcmp(report->verdict, "fail") == 0) {
+			status = CLI_EXIT_CHECK_FAILED;
 		}
 	}
 	sc_report_free(report);
@@ -333,6 +376,7 @@ int cli_cmd_run(int argc, char **argv)
 {
 	run_args a = {0};
 	a.req.command.min_time_s = -1; /* the library's default */
+	a.req.max_regression = 0.05;
 	if (parse(argc, argv, &a) != 0) {
 		return CLI_EXIT_USAGE;
 	}
@@ -340,5 +384,11 @@ int cli_cmd_run(int argc, char **argv)
 		fputs(run_usage, stdout);
 		return CLI_EXIT_OK;
 	}
-	return cli_run_execute(&a.req);
+	/* An unreadable baseline is found before any time is spent on the command. */
+	if (a.req.baseline_path && cli_read_baseline(a.req.baseline_path, &a.req.baseline) != 0) {
+		return CLI_EXIT_USAGE;
+	}
+	int status = cli_run_execute(&a.req);
+	sc_report_free(a.req.baseline);
+	return status;
 }

@@ -13,6 +13,7 @@ static const char usage[] =
     "\n"
     "Commands:\n"
     "  run [options] [--] CMD [ARGS...]  profile a command: time, throughput, memory, resources\n"
+    "  check REPORT.json [options]       check a report against requirements and a baseline\n"
     "  sysinfo [--json]                  the system stats that reports embed\n"
     "  demo [--out DIR] [--quick]        profile the bundled example end to end\n"
     "  help [COMMAND]                    this text, or a command's options\n"
@@ -21,7 +22,8 @@ static const char usage[] =
     "  -h, --help                        this text\n"
     "  --version                         the version\n"
     "\n"
-    "Exit status: 0 success; 2 bad usage or input; 3 the profiled command failed;\n"
+    "Exit status: 0 success; 1 a requirement or regression check failed; 2 bad usage or\n"
+    "input; 3 the profiled command failed;\n"
     "126 the command cannot be executed; 127 the command was not found.\n"
     "'shotclock COMMAND --help' lists a command's options; docs/cli.md has the details.\n";
 
@@ -42,6 +44,7 @@ static const struct {
 	subcommand_fn fn;
 } subcommands[] = {
     {"run", cli_cmd_run},
+    {"check", cli_cmd_check},
     {"sysinfo", cli_cmd_sysinfo},
     {"demo", cli_cmd_demo},
 };

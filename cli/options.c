@@ -191,6 +191,47 @@ int cli_parse_seconds(const char *name, const char *text, double min, bool min_e
 	return 0;
 }
 
+int cli_parse_percent(const char *name, const char *text, double *out)
+{
+	size_t len = strlen(text);
+	bool percent_sign = len > 0 && text[len - 1] == '%';
+	size_t body = len - percent_sign;
+	/* Plain decimal notation only, as for seconds: no sign, "nan", "inf" or hexadecimal. */
+	bool shape = body > 0 && ((text[0] >= '0' && text[0] <= '9') || text[0] == '.') &&
+	             strspn(text, "0123456789.eE+-") == body;
+	char *end = NULL;
+	double v = shape ? strtod(text, &end) : NAN;
+	if (!shape || end != text + body) {
+		cli_error("%s: '%s' is not a percentage (e.g. 5%% or 5)", name, text);
+		return SC_EINVAL;
+	}
+	if (!isfinite(v) || v < 0 || v > 1000) {
+		cli_error("%s: '%s' is out of range (0%% to 1000%%)", name, text);
+		return SC_EINVAL;
+	}
+	*out = v / 100;
+	return 0;
+}
+
+int cli_parse_requirements(const char *text, sc_requirements *req)
+{
+	sc_requirements more;
+	char err[256];
+	size_t pos;
+	if (sc_requirements_parse(text, &more, &pos, err, sizeof err) != 0) {
+		cli_error("--require: %s: %s", text, err);
+		return SC_EINVAL;
+	}
+	if (req->n + more.n > SC_MAX_REQUIREMENTS) {
+		cli_error("--require: more than %d requirements in all", SC_MAX_REQUIREMENTS);
+		return SC_EINVAL;
+	}
+	for (size_t i = 0; i < more.n; i++) {
+		req->items[req->n++] = more.items[i];
+	}
+	return 0;
+}
+
 int cli_check_output_path(const char *name, const char *path)
 {
 	if (path[0] == '\0') {

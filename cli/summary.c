@@ -559,6 +559,41 @@ static void print_heap(FILE *out, const style *st, const sc_profile *p)
 	print_leak_sites(out, st, h);
 }
 
+/* The leak check's verdict, when one was made (sc_leak_check, or the command's timeline). */
+static void print_leak(FILE *out, const style *st, const sc_profile *p)
+{
+	const sc_leak_result *l = &p->leak;
+	if (!l->verdict) {
+		return;
+	}
+	char buf[200];
+	/* A command's leak check fits its timeline, so its slope is per second, not per iteration.
+	 */
+	const char *per = p->kind && strcmp(p->kind, "command") == 0 ? "second" : "iteration";
+	heading(out, st, "Leak check:");
+	snprintf(buf, sizeof buf, "%s%s%s (basis: %s)",
+	         strcmp(l->verdict, "leak") == 0 ? st->warn : "", l->verdict, st->reset,
+	         l->basis ? l->basis : "unknown");
+	put_line(out, st, p, "Verdict", NULL, buf);
+	if (isfinite(l->slope_bytes)) {
+		int n = snprintf(buf, sizeof buf, "%.0f bytes per %s", l->slope_bytes, per);
+		if (isfinite(l->slope_ci95_low) && isfinite(l->slope_ci95_high)) {
+			snprintf(buf + n, sizeof buf - (size_t)n, " (95%% CI %.0f … %.0f)",
+			         l->slope_ci95_low, l->slope_ci95_high);
+		}
+		put_line(out, st, p, "Growth", NULL, buf);
+	}
+	if (isfinite(l->second_half_slope_bytes)) {
+		snprintf(buf, sizeof buf, "%.0f bytes per %s", l->second_half_slope_bytes, per);
+		put_line(out, st, p, "Growth, second half", NULL, buf);
+	}
+	snprintf(buf, sizeof buf, "%zu measured, %zu warm-up", l->iterations, l->warmup);
+	put_line(out, st, p, "Iterations", NULL, buf);
+	if (l->reason[0]) {
+		put_line(out, st, p, "Why", NULL, l->reason);
+	}
+}
+
 static void print_profile(FILE *out, const style *st, const sc_profile *p)
 {
 	fprintf(out, "%sProfile: %s%s\n", st->bold, p->name ? p->name : "(unnamed)", st->reset);
@@ -576,6 +611,7 @@ static void print_profile(FILE *out, const style *st, const sc_profile *p)
 	print_resources(out, st, p);
 	print_timeline(out, st, p);
 	print_heap(out, st, p);
+	print_leak(out, st, p);
 }
 
 static void print_warnings(FILE *out, const style *st, const sc_report *r)
@@ -599,6 +635,143 @@ static void print_warnings(FILE *out, const style *st, const sc_report *r)
 			fprintf(out, "%s\n      Action: %s\n", w->message, w->action);
 		}
 	}
+}
+
+/* ---- analysis: bottlenecks, recommendations, requirement checks, baseline -------------------- */
+
+static const char *severity_name(sc_severity s)
+{
+	switch (s) {
+	case SC_SEVERITY_CRITICAL:
+		return "critical";
+	case SC_SEVERITY_WARNING:
+		return "warning";
+	default:
+		return "info";
+	}
+}
+
+/* The profile a line is about, when the report holds several ("name: "), else nothing. */
+static void put_profile_prefix(FILE *out, const sc_report *r, const char *profile)
+{
+	if (r->n_profiles > 1 && profile[0]) {
+		fprintf(out, "%s: ", profile);
+	}
+}
+
+static void print_bottlenecks(FILE *out, const style *st, const sc_report *r)
+{
+	if (r->n_recommendations == 0) {
+		return; /* not analysed */
+	}
+	heading(out, st, "Bottlenecks:");
+	if (r->n_bottlenecks == 0) {
+		fprintf(out, "  none found\n");
+	}
+	for (size_t i = 0; i < r->n_bottlenecks; i++) {
+		const sc_bottleneck *b = &r->bottlenecks[i];
+		fprintf(out, "  %zu. %s[%s %s]%s ", i + 1,
+		        b->severity == SC_SEVERITY_INFO ? st->dim : st->warn,
+		        severity_name(b->severity), b->id, st->reset);
+		put_profile_prefix(out, r, b->profile);
+		fprintf(out, "%s (confidence %.0f%%)\n", b->message, 100 * b->confidence);
+	}
+	heading(out, st, "Recommendations:");
+	for (size_t i = 0; i < r->n_recommendations; i++) {
+		const sc_recommendation *c = &r->recommendations[i];
+		fprintf(out, "  %zu. ", i + 1);
+		put_profile_prefix(out, r, c->profile);
+		if (c->finding[0]) {
+			fprintf(out, "%s%s%s (for %s): %s\n      Expected: %s\n", st->bold, c->id,
+			        st->reset, c->finding, c->action, c->expected);
+		} else {
+			fprintf(out, "%s%s%s: %s\n      Why: %s\n", st->bold, c->id, st->reset,
+			        c->action, c->evidence);
+		}
+	}
+}
+
+/* A figure for a table cell: "unavailable" when not measured. */
+static const char *cell(char *buf, size_t cap, double v)
+{
+	if (!isfinite(v)) {
+		return "unavailable";
+	}
+	snprintf(buf, cap, "%.4g", v);
+	return buf;
+}
+
+/* The seed's "Production Readiness" printout, with the figures behind each PASS or FAIL. */
+static void print_checks(FILE *out, const style *st, const sc_report *r)
+{
+	if (r->n_checks == 0) {
+		return;
+	}
+	heading(out, st, "Production Readiness:");
+	fprintf(out, "  %-24s %12s %12s %4s %12s  %s\n", "metric", "value", "bound", "", "limit",
+	        "status");
+	for (size_t i = 0; i < r->n_checks; i++) {
+		const sc_check *c = &r->checks[i];
+		char v[32], b[32], l[32];
+		fprintf(out, "  %-24s %12s %12s %4s %12s  %s%s%s", c->metric,
+		        cell(v, sizeof v, c->value), cell(b, sizeof b, c->bound), c->op,
+		        cell(l, sizeof l, c->limit), c->pass ? "" : st->warn,
+		        c->pass ? "✅ PASS" : "❌ FAIL", st->reset);
+		if (r->n_profiles > 1 && c->profile[0]) {
+			fprintf(out, "  (%s)", c->profile);
+		}
+		if (c->reason[0]) {
+			fprintf(out, "  %s%s%s", st->dim, c->reason, st->reset);
+		}
+		fputc('\n', out);
+	}
+}
+
+static void print_regressions(FILE *out, const style *st, const sc_report *r)
+{
+	if (r->n_regressions == 0) {
+		return;
+	}
+	char title[96] = "Baseline comparison:";
+	if (isfinite(r->max_regression)) {
+		snprintf(title, sizeof title,
+		         "Baseline comparison (max regression %.4g%%):", 100 * r->max_regression);
+	}
+	heading(out, st, title);
+	fprintf(out, "  %-20s %12s %12s %20s  %s\n", "metric", "old", "new", "change", "verdict");
+	for (size_t i = 0; i < r->n_regressions; i++) {
+		const sc_regression *g = &r->regressions[i];
+		char o[32], n[32], change[48] = "unavailable";
+		if (isfinite(g->change)) {
+			int k = snprintf(change, sizeof change, "%+.1f%%", 100 * g->change);
+			if (isfinite(g->change_error)) {
+				snprintf(change + k, sizeof change - (size_t)k, " ± %.1f%%",
+				         100 * g->change_error);
+			}
+		}
+		const char *verdict = g->regression    ? "regression"
+		                      : g->improvement ? "improvement"
+		                                       : "no change";
+		fprintf(out, "  %-20s %12s %12s %20s  %s%s%s", g->metric,
+		        cell(o, sizeof o, g->old_value), cell(n, sizeof n, g->new_value), change,
+		        g->regression ? st->warn : "", verdict, st->reset);
+		if (r->n_profiles > 1 && g->profile[0]) {
+			fprintf(out, "  (%s)", g->profile);
+		}
+		fputc('\n', out);
+	}
+}
+
+static void print_verdict(FILE *out, const style *st, const sc_report *r)
+{
+	if (!r->verdict) {
+		return;
+	}
+	bool pass = strcmp(r->verdict, "pass") == 0;
+	fprintf(out, "\n%s%s%s\n", pass ? st->bold : st->warn,
+	        pass ? "✅ Verdict: pass — ready for production"
+	             : "⚠️ Verdict: fail — NOT ready, optimisation needed",
+	        st->reset);
 }
 
 static void put_system(FILE *out, const char *key, const char *text)
@@ -645,4 +818,8 @@ void cli_summary_print(FILE *out, const sc_report *r, bool color)
 	fputc('\n', out);
 	cli_system_print(out, &r->system, color);
 	print_warnings(out, &st, r);
+	print_bottlenecks(out, &st, r);
+	print_checks(out, &st, r);
+	print_regressions(out, &st, r);
+	print_verdict(out, &st, r);
 }

@@ -840,5 +840,7 @@ int sc_command_profile(const sc_command_options *o, sc_profile *out, sc_command_
 		}
 		sc__warnings_add(out);
 	}
+	/* Last: the leak finding reads the timeline and the heap run's blocks left at exit. */
+	sc__leak_from_command(out);
 	return rc;
 }

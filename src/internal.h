@@ -45,6 +45,12 @@ static inline uint64_t sc__rdtsc(void)
 /* Seconds from a struct timeval. */
 double sc__timeval_s(struct timeval tv);
 
+/* ---- stats.c ----------------------------------------------------------------------------- */
+
+/* Student's t quantile t(0.975, df) for df >= 1 (NAN below): the half-width factor of a
+ * two-sided 95% interval. A fractional df is rounded down up to 30, which widens the interval. */
+double sc__t975(double df);
+
 /* ---- procfs.c: pure parsers of /proc text (fixtures in tests/fixtures/proc) ---------------- */
 
 /* Reads a whole (small) file into buf, NUL-terminated; *len excludes the NUL. A file longer than
@@ -263,6 +269,34 @@ void sc__heap_session_free(sc__heap_session *s);
 /* Releases the sites of a heap profile. */
 void sc__heap_profile_release(sc_heap_profile *h);
 
+/* ---- leak_check.c: leak detection (docs/metrics.md, "Leak check") ------------------------ */
+
+/* A least-squares line's slope with its 95% interval (Student's t, n - 2 degrees of freedom). */
+typedef struct sc__leak_line {
+	double slope;
+	double ci95_low;
+	double ci95_high;
+} sc__leak_line;
+/* Fits y = a + slope x over n >= 3 points. SC_EINVAL when n < 3, a value is not finite or every
+ * x is the same. */
+int sc__leak_ols(const double *x, const double *y, size_t n, sc__leak_line *out);
+/* Fits y (bytes) against x (iterations or seconds) over the whole series and over each half, and
+ * fills out's verdict, slopes, interval, total growth and reason ("per iteration" or "per second"
+ * is `per`, for the sentence). Growth of at most noise_floor bytes is none. Leaves basis,
+ * iterations and warmup to the caller. */
+void sc__leak_classify(const double *x, const double *y, size_t n, double noise_floor,
+                       const char *per, sc_leak_result *out);
+/* Fills p->leak of a command profile from its memory timeline (slopes in bytes per second) and
+ * the heap run's blocks left at exit. */
+void sc__leak_from_command(sc_profile *p);
+
+/* profile.c: runs body(prof, arg) as the measured region of a new in-process profile of the given
+ * kind (memory, resources, time and heap as sc_profile_comprehensive measures them); body may add
+ * figures of its own to prof. Records the profile in p; returns 0 or SC_ENOMEM. */
+typedef void (*sc__region_body)(sc_profile *prof, void *arg);
+int sc__profile_region(sc_profiler *p, const char *name, const char *kind, uint64_t n_samples,
+                       sc__region_body body, void *arg);
+
 /* ---- warnings.c: hyperfine-style warnings about the measurement ---------------------------- */
 
 /* Adds to p->warnings what p's runs call for: runs shorter than 5 ms, outliers, a first run much
@@ -288,6 +322,40 @@ void sc__profiler_set_clock(sc_profiler *p, sc__clock clock);
 
 /* ISO 8601 UTC time of now into buf (>= 21 bytes). */
 void sc__iso8601_now(char *buf, size_t cap);
+
+/* ---- report_read.c, requirements.c: reading reports back and judging them ---------------- */
+
+/* sc_report_read_json on text[0..len) that need not be NUL-terminated; name (the file's path)
+ * starts every message. Pure: the fuzz harness reaches the whole reader through it. */
+int sc__report_read_json_text(const char *text, size_t len, const char *name, sc_report **out,
+                              char *err, size_t err_cap);
+
+/* Welch's t-test of two samples (baseline.c): the difference of the means b - a, its standard
+ * error, t, the Welch-Satterthwaite degrees of freedom and the half-width of its 95% interval.
+ * Each sample needs n >= 2; with both variances 0, se and half_width are 0 and t, df NAN. */
+typedef struct sc__welch_result {
+	double mean_a;
+	double mean_b;
+	double diff;
+	double se;
+	double t;
+	double df;
+	double half_width;
+} sc__welch_result;
+int sc__welch(const double *a, size_t na, const double *b, size_t nb, sc__welch_result *out);
+
+/* Sets r->verdict from r->checks and r->regressions: "fail" when a check failed or a metric
+ * regressed, "pass" when something was judged and nothing failed, NULL when nothing was. */
+void sc__report_update_verdict(sc_report *r);
+
+/* ---- analyze.c, advise.c: bottleneck rules and the recommendations they call for ---------- */
+
+/* The confidence (0.2..1) an unstable measurement of p leaves every finding about p: 1 unless the
+ * unstable-measurement rule fires (cv >= 10%, or outliers with cv >= 5%); then min(1, 0.10 / cv)
+ * times the share of runs that are not outliers. */
+double sc__analyze_confidence(const sc_profile *p);
+/* Fills r->recommendations from r->bottlenecks (the last step of sc_report_analyze). */
+int sc__advise(sc_report *r);
 
 /* ---- atomic_file.c: write-then-rename ------------------------------------------------------ */
 

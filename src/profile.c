@@ -448,6 +448,27 @@ int sc_profile_samples(sc_profiler *p, const char *name, sc_sample_fn fn, void *
 	return record(p, &prof);
 }
 
+/* ---- in-process regions of other kinds (leak_check.c) ------------------------------------- */
+
+int sc__profile_region(sc_profiler *p, const char *name, const char *kind, uint64_t n_samples,
+                       sc__region_body body, void *arg)
+{
+	sc__clock clock = p ? p->clock : sc__clock_real();
+	sc_profile prof;
+	profile_start(&prof, name, kind, n_samples);
+	measure m;
+	measure_begin(&prof, &m);
+	uint64_t t0 = clock.now_ns(clock.ctx);
+	body(&prof, arg);
+	uint64_t total_ns = clock.now_ns(clock.ctx) - t0;
+	measure_end(&prof, &m, (double)total_ns / 1e9);
+	set_time(&prof, total_ns);
+	sc__unavailable_push(&prof, "time.latency_ms",
+	                     "only the whole region was timed; use sc_profile_samples for "
+	                     "per-sample percentiles");
+	return record(p, &prof);
+}
+
 /* ---- command profiles: figures derived from the runs -------------------------------------- */
 
 static int compare_doubles(const void *a, const void *b)

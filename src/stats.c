@@ -1,5 +1,5 @@
 /* stats.c: summary statistics of a sample: mean, spread, 95% interval, median, MAD, outliers. */
-#include "shotclock.h"
+#include "internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -44,17 +44,22 @@ static const double t975_table[31] = {
     2.0422724563012383,
 };
 
-static double t975(size_t df)
+double sc__t975(double df)
 {
-	if (df < sizeof t975_table / sizeof t975_table[0])
-		return t975_table[df];
+	if (!(df >= 1))
+		return NAN;
+	/* A fractional df (Welch-Satterthwaite) is rounded down inside the table, which gives the
+	 * larger quantile: the interval errs on the wide side. Beyond the table the expansion takes
+	 * a real df as it is. */
+	if (df < (double)(sizeof t975_table / sizeof t975_table[0]))
+		return t975_table[(size_t)df];
 	/*
 	 * Beyond the table, the Cornish-Fisher expansion of the t quantile in powers of 1/df
 	 * around the normal quantile z (Abramowitz and Stegun, Handbook of Mathematical Functions,
 	 * 26.7.5). With four terms its relative error is 1.3e-8 at df = 31 and falls as df^-5.
 	 */
 	const double z = 1.959963984540054; /* the normal 0.975 quantile */
-	const double z2 = z * z, v = (double)df;
+	const double z2 = z * z, v = df;
 	const double g1 = z * (z2 + 1) / 4;
 	const double g2 = z * ((5 * z2 + 16) * z2 + 3) / 96;
 	const double g3 = z * (((3 * z2 + 19) * z2 + 17) * z2 - 15) / 384;
@@ -154,7 +159,7 @@ int sc_summarize(const double *values, size_t n, sc_summary *out)
 	free(work);
 
 	double stddev = sqrt(var > 0 ? var : 0);
-	double half = n > 1 ? t975(n - 1) * stddev / sqrt((double)n) : 0;
+	double half = n > 1 ? sc__t975((double)(n - 1)) * stddev / sqrt((double)n) : 0;
 	*out = (sc_summary){
 	    .n = n,
 	    .mean = mean,

@@ -381,10 +381,148 @@ static json_t *unavailable_json(const sc_profile *p)
 	return o;
 }
 
+/* ---- analysis ------------------------------------------------------------------------------ */
+
+/* The leak check's verdict; null when none was made. */
+static json_t *leak_json(const sc_leak_result *l)
+{
+	if (!l->verdict)
+		return json_null();
+	json_t *ci95 = isfinite(l->slope_ci95_low) && isfinite(l->slope_ci95_high)
+	                   ? json_pack("[f,f]", l->slope_ci95_low, l->slope_ci95_high)
+	                   : json_null();
+	/* clang-format off */
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+		"verdict", text(l->verdict),
+		"basis", text(l->basis),
+		"iterations", uint_json(l->iterations),
+		"warmup", uint_json(l->warmup),
+		"slope_bytes", real_or_null(l->slope_bytes),
+		"slope_ci95_bytes", ci95,
+		"second_half_slope_bytes", real_or_null(l->second_half_slope_bytes),
+		"total_growth_bytes", real_or_null(l->total_growth_bytes),
+		"reason", text(l->reason));
+	/* clang-format on */
+}
+
+static const char *severity_name(sc_severity s)
+{
+	switch (s) {
+	case SC_SEVERITY_CRITICAL:
+		return "critical";
+	case SC_SEVERITY_WARNING:
+		return "warning";
+	default:
+		return "info";
+	}
+}
+
+/* Evidence as an object keyed by name: the names carry their units, as every field does. */
+static json_t *evidence_json(const sc_bottleneck *b)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; o && i < b->n_evidence; i++) {
+		if (json_object_set_new(o, b->evidence[i].name,
+		                        real_or_null(b->evidence[i].value)) != 0) {
+			json_decref(o);
+			o = NULL;
+		}
+	}
+	return o;
+}
+
+/* Both lists are null when the report was not analysed: analysis always gives every profile at
+ * least one recommendation (its "healthy" one when nothing was found), so an empty list of
+ * recommendations means no analysis, and an empty list of bottlenecks would claim a clean bill. */
+static json_t *bottlenecks_json(const sc_report *r)
+{
+	if (r->n_recommendations == 0)
+		return json_null();
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < r->n_bottlenecks; i++) {
+		const sc_bottleneck *b = &r->bottlenecks[i];
+		/* clang-format off */
+		a = append(a, json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o}",
+			"id", text(b->id),
+			"severity", severity_name(b->severity),
+			"profile", text(b->profile),
+			"region", text(b->region),
+			"message", text(b->message),
+			"share", real_or_null(b->share),
+			"confidence", real_or_null(b->confidence),
+			"evidence", evidence_json(b)));
+		/* clang-format on */
+	}
+	return a;
+}
+
+static json_t *recommendations_json(const sc_report *r)
+{
+	if (r->n_recommendations == 0)
+		return json_null();
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < r->n_recommendations; i++) {
+		const sc_recommendation *c = &r->recommendations[i];
+		/* clang-format off */
+		a = append(a, json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+			"id", text(c->id),
+			"finding", text(c->finding),
+			"profile", text(c->profile),
+			"action", text(c->action),
+			"expected", text(c->expected),
+			"evidence", text(c->evidence),
+			"share", real_or_null(c->share)));
+		/* clang-format on */
+	}
+	return a;
+}
+
+static json_t *checks_json(const sc_report *r)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < r->n_checks; i++) {
+		const sc_check *c = &r->checks[i];
+		/* clang-format off */
+		a = append(a, json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:o}",
+			"name", text(c->name),
+			"profile", text(c->profile),
+			"metric", text(c->metric),
+			"op", text(c->op),
+			"limit", real_or_null(c->limit),
+			"value", real_or_null(c->value),
+			"bound", real_or_null(c->bound),
+			"pass", c->pass,
+			"reason", text(c->reason)));
+		/* clang-format on */
+	}
+	return a;
+}
+
+static json_t *regressions_json(const sc_report *r)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < r->n_regressions; i++) {
+		const sc_regression *g = &r->regressions[i];
+		/* clang-format off */
+		a = append(a, json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:b}",
+			"profile", text(g->profile),
+			"metric", text(g->metric),
+			"old_value", real_or_null(g->old_value),
+			"new_value", real_or_null(g->new_value),
+			"change", real_or_null(g->change),
+			"change_error", real_or_null(g->change_error),
+			"method", text(g->method),
+			"regression", g->regression,
+			"improvement", g->improvement));
+		/* clang-format on */
+	}
+	return a;
+}
+
 static json_t *profile_json(const sc_profile *p)
 {
 	/* clang-format off */
-	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 		"name", text(p->name),
 		"kind", text(p->kind),
 		"command", text(p->command),
@@ -394,6 +532,7 @@ static json_t *profile_json(const sc_profile *p)
 		"time", time_json(p),
 		"memory", memory_json(p),
 		"heap", heap_json(&p->heap),
+		"leak", leak_json(&p->leak),
 		"resources", resources_json(&p->resources),
 		"warnings", warnings_json(p),
 		"unavailable", unavailable_json(p));
@@ -401,9 +540,9 @@ static json_t *profile_json(const sc_profile *p)
 }
 
 /*
- * Sections DESIGN.md describes that nothing measures yet (cpu, regions, comparison,
- * bottlenecks, recommendations, checks) are left out rather than written empty: an empty list
- * would claim that nothing was found. Later versions add them without breaking readers.
+ * Sections DESIGN.md describes that nothing measures yet (cpu, regions, comparison) are left out
+ * rather than written empty: an empty list would claim that nothing was found. Later versions add
+ * them without breaking readers.
  */
 static json_t *report_json(const sc_report *r)
 {
@@ -411,13 +550,18 @@ static json_t *report_json(const sc_report *r)
 	for (size_t i = 0; profiles && i < r->n_profiles; i++)
 		profiles = append(profiles, profile_json(&r->profiles[i]));
 	/* clang-format off */
-	return json_pack("{s:s, s:{s:s, s:s}, s:s, s:o, s:o, s:n}",
+	return json_pack("{s:s, s:{s:s, s:s}, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 		"schema", SC_REPORT_SCHEMA,
 		"tool", "name", "shotclock", "version", SC_VERSION,
 		"created", r->created,
 		"system", system_json(&r->system),
 		"profiles", profiles,
-		"verdict");
+		"bottlenecks", bottlenecks_json(r),
+		"recommendations", recommendations_json(r),
+		"checks", checks_json(r),
+		"regressions", regressions_json(r),
+		"max_regression", real_or_null(r->max_regression),
+		"verdict", text(r->verdict));
 	/* clang-format on */
 }
 

@@ -267,6 +267,69 @@ static int add_samples_profile(sc_report *r)
 	return err;
 }
 
+/* The analysis sections, by hand: one finding with its recommendation, one requirement check,
+ * one baseline comparison, and a leak check on "predict". */
+static int add_analysis(sc_report *r)
+{
+	r->bottlenecks = calloc(1, sizeof *r->bottlenecks);
+	r->recommendations = calloc(1, sizeof *r->recommendations);
+	r->checks = calloc(1, sizeof *r->checks);
+	r->regressions = calloc(1, sizeof *r->regressions);
+	if (!r->bottlenecks || !r->recommendations || !r->checks || !r->regressions)
+		return SC_ENOMEM;
+	sc_bottleneck *b = &r->bottlenecks[0];
+	*b = (sc_bottleneck){.severity = SC_SEVERITY_CRITICAL, .share = 0.28, .confidence = 0.75};
+	snprintf(b->id, sizeof b->id, "allocation-churn");
+	snprintf(b->profile, sizeof b->profile, "predict");
+	snprintf(b->message, sizeof b->message,
+	         "2,344 allocations per prediction, 28%% freed immediately");
+	b->evidence[0] = (sc_evidence){"allocations_per_sample", 2343.75, ""};
+	b->evidence[1] = (sc_evidence){"temporary_percent", 28, "%"};
+	b->evidence[2] = (sc_evidence){"allocations_per_s", NAN, "1/s"};
+	b->n_evidence = 3;
+	r->n_bottlenecks = 1;
+	sc_recommendation *c = &r->recommendations[0];
+	*c = (sc_recommendation){.share = 0.28};
+	snprintf(c->id, sizeof c->id, "object-pool");
+	snprintf(c->finding, sizeof c->finding, "allocation-churn");
+	snprintf(c->profile, sizeof c->profile, "predict");
+	snprintf(c->action, sizeof c->action, "reuse buffers through an object pool");
+	snprintf(c->expected, sizeof c->expected, "20-40%% less memory (seed: object pooling)");
+	snprintf(c->evidence, sizeof c->evidence, "2,344 allocations per prediction");
+	r->n_recommendations = 1;
+	sc_check *k = &r->checks[0];
+	*k = (sc_check){.limit = 4, .value = 4.21875, .bound = 4.5, .pass = false};
+	snprintf(k->name, sizeof k->name, "latency_ms<=4");
+	snprintf(k->profile, sizeof k->profile, "predict");
+	snprintf(k->metric, sizeof k->metric, "latency_ms");
+	snprintf(k->op, sizeof k->op, "<=");
+	r->n_checks = 1;
+	sc_regression *g = &r->regressions[0];
+	*g = (sc_regression){.old_value = 0.25,
+	                     .new_value = 0.27,
+	                     .change = 0.08,
+	                     .change_error = NAN,
+	                     .method = "welch-t",
+	                     .regression = false,
+	                     .improvement = false};
+	snprintf(g->profile, sizeof g->profile, "predict");
+	snprintf(g->metric, sizeof g->metric, "total_time");
+	r->n_regressions = 1;
+	r->max_regression = 0.1;
+	r->verdict = "fail";
+	r->profiles[0].leak = (sc_leak_result){.verdict = "plateau",
+	                                       .basis = "rss",
+	                                       .iterations = 3,
+	                                       .warmup = 0,
+	                                       .slope_bytes = 1048576,
+	                                       .slope_ci95_low = -2097152,
+	                                       .slope_ci95_high = 4194304,
+	                                       .second_half_slope_bytes = 0,
+	                                       .total_growth_bytes = 2097152,
+	                                       .reason = "grew then stopped"};
+	return 0;
+}
+
 static char *read_all(const char *path, size_t *len)
 {
 	FILE *fp = fopen(path, "rb");
@@ -293,9 +356,10 @@ static char *read_all(const char *path, size_t *len)
 static void check_nulls_explained(json_t *value, const char *path, json_t *unavailable)
 {
 	if (json_is_null(value)) {
-		bool by_definition =
-		    strcmp(path, "command") == 0 || strcmp(path, "runs.exit_code") == 0 ||
-		    strcmp(path, "runs.signal") == 0 || strncmp(path, "heap.", 5) == 0;
+		bool by_definition = strcmp(path, "command") == 0 ||
+		                     strcmp(path, "runs.exit_code") == 0 ||
+		                     strcmp(path, "runs.signal") == 0 ||
+		                     strncmp(path, "heap.", 5) == 0 || strcmp(path, "leak") == 0;
 		if (!by_definition && !json_object_get(unavailable, path))
 			fprintf(stderr, "null without a reason: %s\n", path);
 		CHECK(by_definition || json_object_get(unavailable, path));
@@ -333,6 +397,7 @@ static void test_golden(void)
 	CHECK_INT(add_command_profile(&r), 0);
 	CHECK_INT(add_samples_profile(&r), 0);
 	CHECK_INT(r.n_profiles, 2);
+	CHECK_INT(add_analysis(&r), 0);
 	/* A deep copy exports the same bytes: the copy is exported, the original released. */
 	sc_profile copy;
 	CHECK_INT(sc__profile_copy(&copy, &r.profiles[0]), 0);
@@ -368,7 +433,13 @@ static void test_golden(void)
 		CHECK_STR(
 		    json_string_value(json_object_get(json_object_get(root, "tool"), "version")),
 		    SC_VERSION);
-		CHECK(json_is_null(json_object_get(root, "verdict")));
+		CHECK_STR(json_string_value(json_object_get(root, "verdict")), "fail");
+		json_t *b = json_array_get(json_object_get(root, "bottlenecks"), 0);
+		CHECK(json_is_null(json_object_get(b, "region")));
+		CHECK(json_real_value(json_object_get(json_object_get(b, "evidence"),
+		                                      "allocations_per_sample")) == 2343.75);
+		CHECK(json_is_null(
+		    json_object_get(json_object_get(b, "evidence"), "allocations_per_s")));
 		CHECK_INT(json_array_size(json_object_get(root, "profiles")), 2);
 		check_profiles_nulls(root);
 		json_t *profiles = json_object_get(root, "profiles");
@@ -388,6 +459,10 @@ static void test_golden(void)
 	for (size_t i = 0; i < r.n_profiles; i++)
 		sc_profile_release(&r.profiles[i]);
 	free(r.profiles);
+	free(r.bottlenecks);
+	free(r.recommendations);
+	free(r.checks);
+	free(r.regressions);
 }
 
 /* A heap that could not be measured says only why; a long list of sites is cut to 20. */

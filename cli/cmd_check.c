@@ -1,0 +1,298 @@
+/* cmd_check.c: `shotclock check`: a saved report against requirements and a baseline report. */
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#define DEFAULT_MAX_REGRESSION 0.05
+
+enum { OPT_REQUIRE, OPT_BASELINE, OPT_MAX_REGRESSION, OPT_EXPORT_JSON, OPT_HELP };
+
+static const cli_option check_options[] = {
+    {OPT_REQUIRE, 0, "require", true},
+    {OPT_BASELINE, 0, "baseline", true},
+    {OPT_MAX_REGRESSION, 0, "max-regression", true},
+    {OPT_EXPORT_JSON, 0, "export-json", true},
+    {OPT_HELP, 'h', "help", false},
+    {0, 0, NULL, false},
+};
+
+static const char check_usage[] =
+    "Usage: shotclock check REPORT.json [--require EXPR]... [--baseline OLD.json\n"
+    "                       [--max-regression PCT]] [--export-json OUT]\n"
+    "\n"
+    "Checks a report written by 'shotclock run --export-json' against production requirements\n"
+    "and against a baseline report. A requirement passes only when the conservative end of the\n"
+    "metric's 95% confidence interval meets it; a metric regresses only when it is worse than\n"
+    "the threshold with 95% confidence, so noise alone never fails a check.\n"
+    "\n"
+    "Options:\n"
+    "      --require EXPR        metric OP limit[unit], comma-separated or repeated, e.g.\n"
+    "                            'latency_p99_ms<=100,throughput>=50,peak_memory_mb<=1GB'.\n"
+    "                            Metrics: latency_ms latency_p50_ms latency_p90_ms\n"
+    "                            latency_p95_ms latency_p99_ms latency_p999_ms throughput\n"
+    "                            peak_memory_mb memory_increase_mb allocations_per_sample\n"
+    "                            leaked_bytes cpu_utilization; OP: <= < >= >\n"
+    "      --baseline OLD.json   compare every profile present in both reports\n"
+    "      --max-regression PCT  the worsening allowed against the baseline: 5% or 5 (a bare\n"
+    "                            number is per cent too); default 5%\n"
+    "      --export-json OUT     write the report with the checks and the verdict\n"
+    "  -h, --help                this text\n"
+    "\n"
+    "Exit status: 0 every check passed; 1 a requirement failed or a metric regressed; 2 bad\n"
+    "usage or input (a malformed expression, an unreadable or foreign report).\n";
+
+typedef struct check_args {
+	const char *report_path;
+	sc_requirements requirements;
+	const char *baseline_path;
+	double max_regression;
+	bool max_regression_given;
+	const char *export_json;
+	bool help;
+} check_args;
+
+static int apply_option(check_args *a, const cli_option *opt, const char *value)
+{
+	switch (opt->id) {
+	case OPT_REQUIRE:
+		return cli_parse_requirements(value, &a->requirements);
+	case OPT_BASELINE:
+		if (value[0] == '\0') {
+			cli_error("--baseline: the file name is empty");
+			return SC_EINVAL;
+		}
+		a->baseline_path = value;
+		return 0;
+	case OPT_MAX_REGRESSION:
+		a->max_regression_given = true;
+		return cli_parse_percent("--max-regression", value, &a->max_regression);
+	case OPT_EXPORT_JSON:
+		a->export_json = value;
+		return cli_check_output_path("--export-json", value);
+	default: /* OPT_HELP */
+		a->help = true;
+		return 0;
+	}
+}
+
+/* Options may come before or after the report's path. */
+static int parse(int argc, char **argv, check_args *a)
+{
+	cli_parser p = {argc, argv, 1, check_options};
+	const cli_option *opt;
+	const char *value;
+	for (;;) {
+		int rc = cli_next_option(&p, &opt, &value);
+		if (rc < 0) {
+			return rc;
+		}
+		if (rc == 1) {
+			if (apply_option(a, opt, value) != 0) {
+				return SC_EINVAL;
+			}
+			continue;
+		}
+		if (p.next >= argc) {
+			break;
+		}
+		if (a->report_path) {
+			cli_error("check: unexpected argument '%s' (one report at a time)",
+			          argv[p.next]);
+			return SC_EINVAL;
+		}
+		a->report_path = argv[p.next++];
+	}
+	if (a->help) {
+		return 0;
+	}
+	if (!a->report_path) {
+		cli_error(
+		    "check: missing report (usage: shotclock check REPORT.json --require EXPR "
+		    "| --baseline OLD.json)");
+		return SC_EINVAL;
+	}
+	if (a->max_regression_given && !a->baseline_path) {
+		cli_error("--max-regression: needs --baseline");
+		return SC_EINVAL;
+	}
+	if (a->requirements.n == 0 && !a->baseline_path) {
+		cli_error("check: nothing to check (give --require EXPR or --baseline OLD.json)");
+		return SC_EINVAL;
+	}
+	return 0;
+}
+
+int cli_read_baseline(const char *path, sc_report **out)
+{
+	char err[512];
+	int rc = sc_report_read_json(path, out, err, sizeof err);
+	if (rc != 0) {
+		cli_error("%s", err[0] ? err : sc_strerror(rc));
+	}
+	return rc;
+}
+
+/* Whether some profile of r has a namesake in baseline. */
+static bool shares_a_profile(const sc_report *r, const sc_report *baseline)
+{
+	for (size_t i = 0; i < r->n_profiles; i++) {
+		for (size_t j = 0; j < baseline->n_profiles; j++) {
+			const char *a = r->profiles[i].name, *b = baseline->profiles[j].name;
+			if (a && b && strcmp(a, b) == 0) {
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+int cli_judge(sc_report *r, const sc_requirements *req, const sc_report *baseline,
+              const char *baseline_path, double max_regression)
+{
+	int rc = 0;
+	if (req->n > 0) {
+		rc = sc_report_check_requirements(r, req);
+	}
+	if (rc == 0 && baseline) {
+		/* Comparing nothing would pass silently: a renamed profile must be noticed. */
+		if (!shares_a_profile(r, baseline)) {
+			cli_error(
+			    "--baseline: no profile of the report is in '%s' (profiles are matched "
+			    "by name; see --name)",
+			    baseline_path);
+			return CLI_EXIT_USAGE;
+		}
+		rc = sc_report_compare_baseline(r, baseline, max_regression);
+	}
+	if (rc != 0) {
+		cli_error("check: %s", sc_strerror(rc));
+		return CLI_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* ---- the tables ------------------------------------------------------------------------------ */
+
+/*
+ * The seed's "Production Readiness" printout with the figures behind each verdict, and the
+ * baseline table. The terminal summary of `run` (summary.c) prints the same tables with the whole
+ * profile; `check` prints these alone, since the profiles were already shown when they ran.
+ */
+
+static const char *figure(char *buf, size_t cap, double v)
+{
+	if (!isfinite(v)) {
+		return isinf(v) ? (v > 0 ? "inf" : "-inf") : "unavailable";
+	}
+	snprintf(buf, cap, "%.4g", v);
+	return buf;
+}
+
+static void print_checks(FILE *out, const sc_report *r)
+{
+	if (r->n_checks == 0) {
+		return;
+	}
+	fprintf(out, "Production Readiness:\n");
+	fprintf(out, "  %-28s %-20s %12s %12s %12s  %s\n", "requirement", "profile", "value",
+	        "95% bound", "limit", "result");
+	for (size_t i = 0; i < r->n_checks; i++) {
+		const sc_check *c = &r->checks[i];
+		char v[32], b[32], l[32];
+		fprintf(out, "  %-28s %-20.20s %12s %12s %12s  %s\n", c->name, c->profile,
+		        figure(v, sizeof v, c->value), figure(b, sizeof b, c->bound),
+		        figure(l, sizeof l, c->limit), c->pass ? "✅ PASS" : "❌ FAIL");
+		if (c->reason[0]) {
+			fprintf(out, "  %-28s %s\n", "", c->reason);
+		}
+	}
+}
+
+static void print_regressions(FILE *out, const sc_report *r, const char *baseline_path)
+{
+	fprintf(out, "Baseline comparison against %s (max regression %.4g%%):\n", baseline_path,
+	        100 * r->max_regression);
+	fprintf(out, "  %-20s %-22s %12s %12s %20s  %s\n", "profile", "metric", "old", "new",
+	        "change (95%)", "verdict");
+	for (size_t i = 0; i < r->n_regressions; i++) {
+		const sc_regression *g = &r->regressions[i];
+		char o[32], n[32], change[48] = "unavailable";
+		if (isfinite(g->change)) {
+			int k = snprintf(change, sizeof change, "%+.2f%%", 100 * g->change);
+			if (isfinite(g->change_error) && strcmp(g->method, "exact") != 0) {
+				snprintf(change + k, sizeof change - (size_t)k, " ± %.2f%%",
+				         100 * g->change_error);
+			}
+		} else if (isinf(g->change)) {
+			snprintf(change, sizeof change, "%s", g->change > 0 ? "+inf" : "-inf");
+		}
+		const char *verdict = g->regression                     ? "❌ REGRESSION"
+		                      : g->improvement                  ? "improvement"
+		                      : strcmp(g->method, "point") == 0 ? "not tested (no spread)"
+		                                                        : "ok";
+		fprintf(out, "  %-20.20s %-22s %12s %12s %20s  %s\n", g->profile, g->metric,
+		        figure(o, sizeof o, g->old_value), figure(n, sizeof n, g->new_value),
+		        change, verdict);
+	}
+}
+
+static void print_verdict(FILE *out, const sc_report *r)
+{
+	if (!r->verdict) {
+		return;
+	}
+	if (strcmp(r->verdict, "pass") == 0) {
+		fprintf(out, "\n✅ Verdict: pass\n");
+	} else {
+		fprintf(out, "\n⚠️ Verdict: fail\n");
+	}
+}
+
+int cli_cmd_check(int argc, char **argv)
+{
+	check_args a = {.max_regression = DEFAULT_MAX_REGRESSION};
+	if (parse(argc, argv, &a) != 0) {
+		return CLI_EXIT_USAGE;
+	}
+	if (a.help) {
+		fputs(check_usage, stdout);
+		return CLI_EXIT_OK;
+	}
+	sc_report *report = NULL, *baseline = NULL;
+	int status = CLI_EXIT_OK;
+	if (cli_read_baseline(a.report_path, &report) != 0 ||
+	    (a.baseline_path && cli_read_baseline(a.baseline_path, &baseline) != 0)) {
+		status = CLI_EXIT_USAGE;
+	}
+	if (status == CLI_EXIT_OK) {
+		status =
+		    cli_judge(report, &a.requirements, baseline, a.baseline_path, a.max_regression);
+	}
+	if (status == CLI_EXIT_OK) {
+		print_checks(stdout, report);
+		if (baseline) {
+			if (report->n_checks) {
+				fputc('\n', stdout);
+			}
+			print_regressions(stdout, report, a.baseline_path);
+		}
+		print_verdict(stdout, report);
+		if (a.export_json) {
+			int rc = sc_report_export_json(report, a.export_json);
+			if (rc != 0) {
+				cli_error("--export-json: cannot write '%s': %s", a.export_json,
+				          rc == SC_EIO ? strerror(errno) : sc_strerror(rc));
+				status = CLI_EXIT_USAGE;
+			}
+		}
+		if (status == CLI_EXIT_OK && report->verdict &&
+		    strcmp(report->verdict, "fail") == 0) {
+			status = CLI_EXIT_CHECK_FAILED;
+		}
+	}
+	sc_report_free(report);
+	sc_report_free(baseline);
+	return status;
+}

@@ -1,0 +1,502 @@
+/* test_analyze.c: every bottleneck rule on synthetic profiles (exact findings and evidence), the
+ * confidence an unstable measurement leaves, and the recommendations, healthy case included. */
+#include "check.h"
+#include "internal.h"
+
+#include <math.h>
+
+static char name_p[] = "p";
+static char name_q[] = "q";
+
+/* A profile no rule finds anything in: 5 steady runs of 0.1 s, 0.3 cores, little memory, no I/O. */
+static sc_profile healthy_profile(void)
+{
+	sc_profile p = {.name = name_p, .kind = "command", .n_samples = 1};
+	p.total_time = (sc_summary){.n = 5, .mean = 0.1, .stddev = 0.001, .median = 0.1};
+	p.avg_time_per_sample = 0.1;
+	p.throughput_samples_per_sec = 10;
+	p.latency = (sc_latency){.available = true,
+	                         .count = 5,
+	                         .mean_ms = 100,
+	                         .p50_ms = 100,
+	                         .p90_ms = 101,
+	                         .p95_ms = 101,
+	                         .p99_ms = 102,
+	                         .p999_ms = 102,
+	                         .max_ms = 102,
+	                         .source = "per-run"};
+	p.memory = (sc_memory_profile){.peak_memory_mb = 10, .memory_increase_mb = 10};
+	p.resources = (sc_resources){.cpu_user_s = 0.02,
+	                             .cpu_sys_s = 0.01,
+	                             .cpu_utilization = 0.3,
+	                             .read_bytes = 0,
+	                             .write_bytes = 0,
+	                             .minor_faults = 100,
+	                             .major_faults = 0,
+	                             .voluntary_context_switches = 5,
+	                             .involuntary_context_switches = 2};
+	return p;
+}
+
+static sc_report report_of(sc_profile *profiles, size_t n)
+{
+	sc_report r = {.profiles = profiles, .n_profiles = n, .max_regression = NAN};
+	r.system.cpus = 2;
+	r.system.memory_total_mb = 8192;
+	r.system.load_avg[0] = 1.5;
+	return r;
+}
+
+static void release(sc_report *r)
+{
+	free(r->bottlenecks);
+	free(r->recommendations);
+	r->bottlenecks = NULL;
+	r->recommendations = NULL;
+}
+
+static const sc_bottleneck *find(const sc_report *r, const char *id)
+{
+	for (size_t i = 0; i < r->n_bottlenecks; i++)
+		if (strcmp(r->bottlenecks[i].id, id) == 0)
+			return &r->bottlenecks[i];
+	return NULL;
+}
+
+static double ev(const sc_bottleneck *b, const char *name)
+{
+	for (size_t i = 0; b && i < b->n_evidence; i++)
+		if (strcmp(b->evidence[i].name, name) == 0)
+			return b->evidence[i].value;
+	return -12345; /* absent: no check of a real value can match it */
+}
+
+static bool has_rec(const sc_report *r, const char *id, const char *finding)
+{
+	for (size_t i = 0; i < r->n_recommendations; i++)
+		if (strcmp(r->recommendations[i].id, id) == 0 &&
+		    strcmp(r->recommendations[i].finding, finding) == 0)
+			return true;
+	return false;
+}
+
+/* Analyses one profile and checks that exactly the finding id (or none, id NULL) comes out. */
+static sc_report analyse_one(sc_profile *p, const sc_requirements *req, const char *id)
+{
+	sc_report r = report_of(p, 1);
+	CHECK_INT(sc_report_analyze(&r, req), 0);
+	CHECK_INT(r.n_bottlenecks, id ? 1 : 0);
+	if (id) {
+		CHECK(find(&r, id) != NULL);
+		if (!find(&r, id))
+			for (size_t i = 0; i < r.n_bottlenecks; i++)
+				fprintf(stderr, "  found %s instead\n", r.bottlenecks[i].id);
+	}
+	return r;
+}
+
+static void test_healthy(void)
+{
+	sc_profile p = healthy_profile();
+	sc_report r = analyse_one(&p, NULL, NULL);
+	CHECK_INT(r.n_recommendations, 1);
+	CHECK_STR(r.recommendations[0].id, "healthy");
+	CHECK_STR(r.recommendations[0].finding, "");
+	CHECK_STR(r.recommendations[0].profile, "p");
+	CHECK_STR(r.recommendations[0].evidence,
+	          "0.30 of 2 cores busy, peak 10.0 MB (0.1% of RAM), run times within 1.0%");
+	release(&r);
+	/* Analysing twice replaces, never appends. */
+	r = report_of(&p, 1);
+	CHECK_INT(sc_report_analyze(&r, NULL), 0);
+	CHECK_INT(sc_report_analyze(&r, NULL), 0);
+	CHECK_INT(r.n_recommendations, 1);
+	release(&r);
+	CHECK_INT(sc_report_analyze(NULL, NULL), SC_EINVAL);
+}
+
+static void test_requirements(void)
+{
+	sc_profile p = healthy_profile();
+	sc_requirements req = {.n = 1};
+	req.items[0] = (sc_requirement){"latency_p99_ms", "<=", 50};
+	sc_report r = analyse_one(&p, &req, "latency-requirement");
+	const sc_bottleneck *b = find(&r, "latency-requirement");
+	CHECK_INT(b->severity, SC_SEVERITY_CRITICAL);
+	CHECK_NEAR(ev(b, "value_ms"), 102, 0);
+	CHECK_NEAR(ev(b, "limit_ms"), 50, 0);
+	CHECK_NEAR(ev(b, "ratio"), 2.04, 1e-12);
+	CHECK_STR(b->message,
+	          "latency_p99_ms is 102 ms, above the required <= 50 ms (2.04x the limit)");
+	CHECK(has_rec(&r, "model-simplification", "latency-requirement"));
+	release(&r);
+
+	req.items[0] = (sc_requirement){"latency_ms", "<=", 200};
+	r = analyse_one(&p, &req, NULL);
+	release(&r);
+
+	req.items[0] = (sc_requirement){"throughput", ">=", 100};
+	r = analyse_one(&p, &req, "throughput-requirement");
+	CHECK_NEAR(ev(find(&r, "throughput-requirement"), "throughput_samples_per_sec"), 10, 0);
+	CHECK(has_rec(&r, "vectorization", "throughput-requirement"));
+	release(&r);
+
+	req.items[0] = (sc_requirement){"peak_memory_mb", "<", 8};
+	r = analyse_one(&p, &req, "memory-requirement");
+	CHECK_NEAR(ev(find(&r, "memory-requirement"), "value_mb"), 10, 0);
+	CHECK(has_rec(&r, "batching", "memory-requirement"));
+	release(&r);
+}
+
+static void test_memory_high(void)
+{
+	sc_profile p = healthy_profile();
+	p.memory.peak_memory_mb = 4096 + 1024;
+	sc_report r = analyse_one(&p, NULL, "memory-high");
+	const sc_bottleneck *b = find(&r, "memory-high");
+	CHECK_INT(b->severity, SC_SEVERITY_WARNING);
+	CHECK_NEAR(ev(b, "ram_percent"), 62.5, 1e-9);
+	CHECK_NEAR(b->share, 0.625, 1e-12);
+	CHECK(has_rec(&r, "float32", "memory-high"));
+	release(&r);
+	p.memory.peak_memory_mb = 8000;
+	r = analyse_one(&p, NULL, "memory-high");
+	CHECK_INT(find(&r, "memory-high")->severity, SC_SEVERITY_CRITICAL);
+	release(&r);
+}
+
+/* A timeline of n points 10 ms apart whose RSS follows rss(t). */
+static void set_timeline(sc_profile *p, sc_timeline_point *points, size_t n,
+                         double (*rss)(double t))
+{
+	for (size_t i = 0; i < n; i++) {
+		double t = 0.01 * (double)(i + 1);
+		points[i] = (sc_timeline_point){.t_s = t, .rss_mb = rss(t), .processes = 1};
+	}
+	p->timeline = points;
+	p->n_timeline = n;
+}
+
+/* 200 MB/s for 0.3 s: a leak. */
+static double leak_rss(double t)
+{
+	return 1 + 200 * t;
+}
+
+/* Fills 60 MB in the first 0.06 s, then stays. */
+static double plateau_rss(double t)
+{
+	return 1 + 1000 * fmin(t, 0.06);
+}
+
+static void test_memory_growth(void)
+{
+	sc_timeline_point points[31];
+	sc_profile p = healthy_profile();
+	set_timeline(&p, points, 30, leak_rss);
+	points[30] = (sc_timeline_point){.t_s = 0.31, .rss_mb = 0}; /* the exiting process */
+	p.n_timeline = 31;
+	sc_report r = analyse_one(&p, NULL, "memory-growth");
+	const sc_bottleneck *b = find(&r, "memory-growth");
+	/* The second half is t >= 0.15: points 0.15 ... 0.30 (16), slope exactly 200 MB/s. */
+	CHECK_NEAR(ev(b, "slope_mb_per_s"), 200, 1e-6);
+	CHECK_NEAR(ev(b, "second_half_growth_mb"), 200 * 0.15, 1e-6);
+	CHECK_NEAR(ev(b, "peak_rss_mb"), 61, 1e-9);
+	CHECK(isnan(ev(b, "leaked_bytes")));         /* no heap run */
+	CHECK_INT(b->severity, SC_SEVERITY_WARNING); /* 30 / 61 < 0.5 */
+	CHECK(has_rec(&r, "fix-leak", "memory-growth"));
+	release(&r);
+
+	set_timeline(&p, points, 30, plateau_rss);
+	r = analyse_one(&p, NULL, NULL);
+	release(&r);
+
+	/* The leak check's verdict wins over the timeline. */
+	p.leak = (sc_leak_result){.verdict = "leak",
+	                          .basis = "live heap",
+	                          .iterations = 10,
+	                          .slope_bytes = 1048576,
+	                          .slope_ci95_low = 1000000,
+	                          .slope_ci95_high = 1100000,
+	                          .total_growth_bytes = 9 * 1048576.0};
+	r = analyse_one(&p, NULL, "memory-growth");
+	b = find(&r, "memory-growth");
+	CHECK_NEAR(ev(b, "leak_slope_bytes"), 1048576, 0);
+	CHECK_NEAR(ev(b, "total_growth_bytes"), 9 * 1048576.0, 0);
+	CHECK_NEAR(b->share, 0.9, 1e-12); /* 9 MB of the 10 MB peak */
+	CHECK_INT(b->severity, SC_SEVERITY_CRITICAL);
+	CHECK_STR(b->message, "the leak check finds steady growth: +9.0 MB in total (live heap "
+	                      "basis, 10 points)");
+	release(&r);
+}
+
+static sc_heap_profile heap_base(void)
+{
+	return (sc_heap_profile){.available = true,
+	                         .complete = true,
+	                         .allocations = 100,
+	                         .frees = 90,
+	                         .bytes_allocated = 10000,
+	                         .temporary_allocations = 10,
+	                         .allocations_per_sample = NAN,
+	                         .peak_live_bytes = 100000,
+	                         .leaked_blocks = 10,
+	                         .leaked_bytes = 1000,
+	                         .lost_blocks = -1,
+	                         .lost_bytes = -1,
+	                         .reachable_blocks = -1,
+	                         .reachable_bytes = -1,
+	                         .arena_bytes = 135168,
+	                         .in_use_bytes = 1000,
+	                         .run_peak_rss_mb = 2};
+}
+
+static void test_heap_rules(void)
+{
+	sc_profile p = healthy_profile();
+	p.heap = heap_base();
+	sc_report r = analyse_one(&p, NULL, NULL);
+	release(&r);
+
+	/* Churn: 1,204 allocations per prediction, 91% temporary. */
+	p.n_samples = 100;
+	p.heap.allocations = 120400;
+	p.heap.temporary_allocations = 109564;
+	p.heap.allocations_per_sample = 1204;
+	r = analyse_one(&p, NULL, "allocation-churn");
+	const sc_bottleneck *b = find(&r, "allocation-churn");
+	CHECK_STR(b->message, "1,204 allocations per prediction, 91% freed immediately");
+	CHECK_NEAR(ev(b, "allocations_per_sample"), 1204, 0);
+	CHECK_NEAR(ev(b, "temporary_percent"), 91, 1e-9);
+	CHECK_INT(b->severity, SC_SEVERITY_CRITICAL);
+	CHECK(has_rec(&r, "object-pool", "allocation-churn"));
+	release(&r);
+
+	/* Large intermediates: a 64 MiB peak of 1-MiB blocks, 1 MiB kept. */
+	p = healthy_profile();
+	p.heap = heap_base();
+	p.heap.peak_live_bytes = 64 << 20;
+	p.heap.leaked_bytes = 1 << 20;
+	p.heap.size_buckets[21] = 64; /* [1 MiB, 2 MiB) */
+	r = analyse_one(&p, NULL, "large-intermediates");
+	b = find(&r, "large-intermediates");
+	CHECK_NEAR(ev(b, "peak_to_exit_ratio"), 64, 0);
+	CHECK_NEAR(ev(b, "large_block_allocations"), 64, 0);
+	CHECK_INT(b->severity, SC_SEVERITY_CRITICAL);
+	CHECK(has_rec(&r, "in-place", "large-intermediates"));
+	release(&r);
+	/* The same peak made of small blocks is not "large intermediates". */
+	p.heap.size_buckets[21] = 0;
+	p.heap.size_buckets[8] = 1 << 20;
+	r = analyse_one(&p, NULL, NULL);
+	release(&r);
+
+	/* Fragmentation: 40 MiB held, 20 MiB in use. */
+	p = healthy_profile();
+	p.heap = heap_base();
+	p.heap.arena_bytes = 40 << 20;
+	p.heap.in_use_bytes = 20 << 20;
+	r = analyse_one(&p, NULL, "heap-fragmentation");
+	b = find(&r, "heap-fragmentation");
+	CHECK_NEAR(ev(b, "fragmentation_percent"), 50, 0);
+	CHECK_INT(b->severity, SC_SEVERITY_WARNING);
+	CHECK(has_rec(&r, "object-pool", "heap-fragmentation"));
+	release(&r);
+}
+
+static void test_cpu_rules(void)
+{
+	sc_profile p = healthy_profile();
+	p.resources.cpu_utilization = 0.99;
+	p.resources.cpu_user_s = 0.099;
+	p.resources.cpu_sys_s = 0;
+	sc_report r = analyse_one(&p, NULL, "cpu-bound");
+	const sc_bottleneck *b = find(&r, "cpu-bound");
+	CHECK_NEAR(ev(b, "cpu_utilization"), 0.99, 0);
+	CHECK_NEAR(ev(b, "idle_cores"), 1.01, 1e-12);
+	CHECK(has_rec(&r, "multi-threading", "cpu-bound"));
+	release(&r);
+	/* Two cores busy: not one-core CPU-bound. */
+	p.resources.cpu_utilization = 1.9;
+	r = analyse_one(&p, NULL, NULL);
+	release(&r);
+
+	/* I/O-bound: 0.1 cores, 2 MiB written per run. Sleeping alone (no I/O) is not. */
+	p = healthy_profile();
+	p.resources.cpu_utilization = 0.1;
+	p.resources.voluntary_context_switches = 5000;
+	r = analyse_one(&p, NULL, NULL);
+	release(&r);
+	p.resources.write_bytes = 2 << 20;
+	r = analyse_one(&p, NULL, "io-bound");
+	b = find(&r, "io-bound");
+	CHECK_NEAR(ev(b, "wait_percent"), 90, 1e-9);
+	CHECK_NEAR(ev(b, "io_bytes"), 2 << 20, 0);
+	CHECK_NEAR(ev(b, "voluntary_switches_per_s"), 50000, 1e-6);
+	CHECK_INT(b->severity, SC_SEVERITY_CRITICAL);
+	CHECK(has_rec(&r, "async-io-caching", "io-bound"));
+	release(&r);
+
+	/* System-call heavy: 0.045 s sys of 0.05 s CPU, 45% of the wall. */
+	p = healthy_profile();
+	p.resources.cpu_user_s = 0.005;
+	p.resources.cpu_sys_s = 0.045;
+	p.resources.cpu_utilization = 0.5;
+	r = analyse_one(&p, NULL, "syscall-heavy");
+	b = find(&r, "syscall-heavy");
+	CHECK_NEAR(ev(b, "sys_percent_of_cpu"), 90, 1e-9);
+	CHECK_NEAR(ev(b, "sys_percent_of_wall"), 45, 1e-9);
+	CHECK_INT(b->severity, SC_SEVERITY_CRITICAL);
+	release(&r);
+
+	/* Page faults: 512 per sample over 100 samples. */
+	p = healthy_profile();
+	p.n_samples = 100;
+	p.resources.minor_faults = 51200;
+	r = analyse_one(&p, NULL, "page-fault-heavy");
+	b = find(&r, "page-fault-heavy");
+	CHECK_NEAR(ev(b, "faults_per_sample"), 512, 0);
+	CHECK_STR(b->message, "512 page faults per prediction (51200 per run): fresh memory every "
+	                      "sample");
+	release(&r);
+
+	/* Oversubscription: 600 preemptions in 0.03 s of CPU. */
+	p = healthy_profile();
+	p.resources.involuntary_context_switches = 600;
+	r = analyse_one(&p, NULL, "oversubscription");
+	b = find(&r, "oversubscription");
+	CHECK_NEAR(ev(b, "involuntary_switches_per_cpu_s"), 20000, 1e-6);
+	CHECK_NEAR(ev(b, "load_avg_1m"), 1.5, 0);
+	CHECK_INT(b->severity, SC_SEVERITY_CRITICAL);
+	CHECK(has_rec(&r, "fewer-threads", "oversubscription"));
+	release(&r);
+}
+
+static void test_time_rules(void)
+{
+	/* Tail: p99 five times p50 over 20 runs. */
+	sc_profile p = healthy_profile();
+	p.latency.count = 20;
+	p.latency.p99_ms = 500;
+	sc_report r = analyse_one(&p, NULL, "tail-latency");
+	const sc_bottleneck *b = find(&r, "tail-latency");
+	CHECK_NEAR(ev(b, "p99_p50_ratio"), 5, 0);
+	CHECK_NEAR(b->share, 0.8, 1e-12);
+	CHECK_INT(b->severity, SC_SEVERITY_WARNING);
+	CHECK(has_rec(&r, "warm-up", "tail-latency"));
+	release(&r);
+	/* With 5 runs, p99 is too few values to mean a tail. */
+	p.latency.count = 5;
+	r = analyse_one(&p, NULL, NULL);
+	release(&r);
+
+	/* Cold start: the first of 4 runs takes 0.5 s, the others 0.1 s. */
+	p = healthy_profile();
+	sc_run runs[4] = {{.wall_s = 0.5}, {.wall_s = 0.1}, {.wall_s = 0.1}, {.wall_s = 0.1}};
+	p.runs = runs;
+	p.n_runs = 4;
+	r = analyse_one(&p, NULL, "cold-start");
+	b = find(&r, "cold-start");
+	CHECK_NEAR(ev(b, "first_to_median_ratio"), 5, 1e-12);
+	CHECK_NEAR(b->share, 0.4 / 0.8, 1e-12);
+	CHECK(has_rec(&r, "warm-up", "cold-start"));
+	release(&r);
+}
+
+static void test_unstable_and_confidence(void)
+{
+	/* cv 20% with 1 outlier in 5 runs: confidence 0.10 / 0.20 * (1 - 1/5) = 0.4. */
+	sc_profile p = healthy_profile();
+	p.total_time.stddev = 0.02;
+	p.total_time.outliers = 1;
+	p.resources.cpu_utilization = 0.95;
+	sc_report r = report_of(&p, 1);
+	CHECK_INT(sc_report_analyze(&r, NULL), 0);
+	CHECK_INT(r.n_bottlenecks, 2);
+	const sc_bottleneck *u = find(&r, "unstable-measurement");
+	const sc_bottleneck *c = find(&r, "cpu-bound");
+	CHECK(u && c && u == &r.bottlenecks[0]); /* computed, and listed, first */
+	CHECK_NEAR(ev(u, "cv_percent"), 20, 1e-9);
+	CHECK_NEAR(ev(u, "outliers"), 1, 0);
+	CHECK_NEAR(ev(u, "confidence_factor"), 0.4, 1e-12);
+	CHECK_NEAR(u->confidence, 1, 0);
+	CHECK_NEAR(c->confidence, 0.4, 1e-12);
+	CHECK_INT(u->severity, SC_SEVERITY_INFO);
+	CHECK(has_rec(&r, "quiet-system", "unstable-measurement"));
+	release(&r);
+	CHECK_NEAR(sc__analyze_confidence(&p), 0.4, 1e-12);
+	/* Very noisy: the floor. */
+	p.total_time.stddev = 0.1;
+	CHECK_NEAR(sc__analyze_confidence(&p), 0.2, 0);
+	/* Outliers in a tight distribution (cv 1%) are not instability. */
+	p.total_time.stddev = 0.001;
+	CHECK_NEAR(sc__analyze_confidence(&p), 1, 0);
+	/* A tail is about the variation itself: its confidence stays. */
+	p = healthy_profile();
+	p.total_time.stddev = 0.05;
+	p.latency.count = 20;
+	p.latency.p99_ms = 500;
+	r = report_of(&p, 1);
+	CHECK_INT(sc_report_analyze(&r, NULL), 0);
+	CHECK(find(&r, "tail-latency") && find(&r, "tail-latency")->confidence == 1);
+	release(&r);
+}
+
+static void test_dominant_component(void)
+{
+	sc_profile ps[2] = {healthy_profile(), healthy_profile()};
+	ps[1].name = name_q;
+	ps[1].total_time.mean = 0.9;
+	sc_report r = report_of(ps, 2);
+	CHECK_INT(sc_report_analyze(&r, NULL), 0);
+	CHECK_INT(r.n_bottlenecks, 1);
+	const sc_bottleneck *b = find(&r, "dominant-component");
+	CHECK(b != NULL);
+	if (b) {
+		CHECK_STR(b->profile, "q");
+		CHECK_NEAR(ev(b, "time_share_percent"), 90, 1e-9);
+		CHECK_INT(b->severity, SC_SEVERITY_CRITICAL);
+	}
+	/* q gets its actions; p, with no finding, its healthy entry. */
+	CHECK_INT(r.n_recommendations, 3);
+	CHECK_STR(r.recommendations[0].profile, "p");
+	CHECK_STR(r.recommendations[0].id, "healthy");
+	CHECK(has_rec(&r, "model-simplification", "dominant-component"));
+	release(&r);
+}
+
+static void test_ranking(void)
+{
+	/* Two findings, two actions each: churn's (share 0.91) rank above cpu-bound's (0.9). */
+	sc_profile p = healthy_profile();
+	p.resources.cpu_utilization = 0.9;
+	p.heap = heap_base();
+	p.n_samples = 100;
+	p.heap.allocations = 120400;
+	p.heap.temporary_allocations = 109564;
+	p.heap.allocations_per_sample = 1204;
+	sc_report r = report_of(&p, 1);
+	CHECK_INT(sc_report_analyze(&r, NULL), 0);
+	CHECK_INT(r.n_bottlenecks, 2);
+	CHECK_INT(r.n_recommendations, 4);
+	for (size_t i = 1; i < r.n_recommendations; i++)
+		CHECK(r.recommendations[i - 1].share >= r.recommendations[i].share);
+	CHECK_STR(r.recommendations[0].finding, "allocation-churn"); /* 0.91 > 0.9 */
+	CHECK_STR(r.recommendations[2].finding, "cpu-bound");
+	release(&r);
+}
+
+int main(void)
+{
+	test_healthy();
+	test_requirements();
+	test_memory_high();
+	test_memory_growth();
+	test_heap_rules();
+	test_cpu_rules();
+	test_time_rules();
+	test_unstable_and_confidence();
+	test_dominant_component();
+	test_ranking();
+	return CHECK_DONE();
+}

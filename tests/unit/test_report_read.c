@@ -1,0 +1,242 @@
+/* test_report_read.c: reports read back field for field after export, and every kind of bad file
+ * refused with one exact line. */
+#include "check.h"
+#include "internal.h"
+
+#include <unistd.h>
+
+static char dir[64];
+
+static char *path_of(const char *name)
+{
+	static char path[128];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	return path;
+}
+
+static void test_round_trip(void)
+{
+	sc_report *r = NULL;
+	CHECK_INT(sc_report_new(&r), 0);
+	sc_profile p = {
+	    .name = strdup("predict"), .kind = "command", .n_samples = 250, .n_warmup = 2};
+	p.command = strdup("./predict --fast");
+	const double walls[] = {0.5, 0.52, 0.51, 0.49};
+	p.runs = calloc(4, sizeof *p.runs);
+	p.n_runs = 4;
+	for (size_t i = 0; i < 4; i++)
+		p.runs[i] = (sc_run){.wall_s = walls[i],
+		                     .user_s = 0.25,
+		                     .sys_s = 0.125,
+		                     .peak_rss_mb = 40.5 + (double)i,
+		                     .minor_faults = 100,
+		                     .major_faults = 0,
+		                     .voluntary_context_switches = 3,
+		                     .involuntary_context_switches = -1,
+		                     .read_bytes = 4096,
+		                     .write_bytes = -1};
+	CHECK_INT(sc__profile_derive_from_runs(&p), 0);
+	p.memory = (sc_memory_profile){.baseline_memory_mb = 0,
+	                               .peak_memory_mb = 43.5,
+	                               .memory_increase_mb = 43.5,
+	                               .minor_faults = 100,
+	                               .major_faults = 0};
+	p.timeline_interval_s = 0.01;
+	p.heap = (sc_heap_profile){.available = true,
+	                           .complete = true,
+	                           .sites_mode = "sampled",
+	                           .sample_bytes = 524288,
+	                           .allocations = 1234,
+	                           .frees = 1200,
+	                           .bytes_allocated = 99999,
+	                           .temporary_allocations = 7,
+	                           .allocations_per_sample = 4.936,
+	                           .live_basis = "usable",
+	                           .peak_live_bytes = 65536,
+	                           .peak_live_error_bytes = 0,
+	                           .leaked_blocks = 34,
+	                           .leaked_bytes = 2048,
+	                           .lost_blocks = -1,
+	                           .lost_bytes = -1,
+	                           .reachable_blocks = -1,
+	                           .reachable_bytes = -1,
+	                           .arena_bytes = -1,
+	                           .in_use_bytes = -1,
+	                           .processes = 1,
+	                           .run_wall_s = 0.6,
+	                           .slowdown = 1.2,
+	                           .run_peak_rss_mb = 44};
+	sc__unavailable_push(&p, "memory.baseline_memory_mb", "a command starts from nothing");
+	sc_profile expected = p;
+	CHECK_INT(sc_report_add_profile(r, &p), 0);
+	const sc_profile *e = &r->profiles[0];
+	(void)expected;
+
+	char *path = path_of("round.json");
+	CHECK_INT(sc_report_export_json(r, path), 0);
+	sc_report *back = NULL;
+	char err[512];
+	int rc = sc_report_read_json(path, &back, err, sizeof err);
+	CHECK_INT(rc, 0);
+	if (rc) {
+		fprintf(stderr, "  %s\n", err);
+		sc_report_free(r);
+		return;
+	}
+	CHECK_STR(back->created, r->created);
+	CHECK_INT(back->system.cpus, r->system.cpus);
+	CHECK_STR(back->system.kernel, r->system.kernel);
+	CHECK(isnan(back->max_regression));
+	CHECK_INT(back->n_profiles, 1);
+	const sc_profile *b = &back->profiles[0];
+	CHECK_STR(b->name, "predict");
+	CHECK_STR(b->kind, "command");
+	CHECK_STR(b->command, "./predict --fast");
+	CHECK_INT(b->n_samples, 250);
+	CHECK_INT(b->n_warmup, 2);
+	CHECK_INT(b->n_runs, 4);
+	/* Reals travel with 10 significant digits (json.c). */
+	for (size_t i = 0; i < 4 && i < b->n_runs; i++) {
+		CHECK_NEAR(b->runs[i].wall_s, walls[i], 1e-12);
+		CHECK_NEAR(b->runs[i].peak_rss_mb, 40.5 + (double)i, 1e-9);
+		CHECK_INT(b->runs[i].minor_faults, 100);
+		CHECK_INT(b->runs[i].involuntary_context_switches, -1);
+		CHECK_INT(b->runs[i].write_bytes, -1);
+	}
+	CHECK_INT(b->total_time.n, 4);
+	CHECK_NEAR(b->total_time.mean, e->total_time.mean, 1e-9);
+	CHECK_NEAR(b->total_time.stddev, e->total_time.stddev, 1e-9);
+	CHECK_NEAR(b->total_time.ci95_low, e->total_time.ci95_low, 1e-9);
+	CHECK_NEAR(b->total_time.ci95_high, e->total_time.ci95_high, 1e-9);
+	CHECK_NEAR(b->avg_time_per_sample, e->avg_time_per_sample, 1e-12);
+	CHECK_NEAR(b->throughput_samples_per_sec, e->throughput_samples_per_sec, 1e-6);
+	CHECK(b->latency.available);
+	CHECK_STR(b->latency.source, "per-run");
+	CHECK_INT(b->latency.count, 4);
+	CHECK_NEAR(b->latency.p99_ms, e->latency.p99_ms, 1e-7);
+	CHECK_NEAR(b->memory.peak_memory_mb, 43.5, 0);
+	CHECK_NEAR(b->memory.memory_increase_mb, 43.5, 0);
+	CHECK(b->heap.available);
+	CHECK_STR(b->heap.sites_mode, "sampled");
+	CHECK_STR(b->heap.live_basis, "usable");
+	CHECK_INT(b->heap.allocations, 1234);
+	CHECK_INT(b->heap.leaked_bytes, 2048);
+	CHECK_INT(b->heap.lost_bytes, -1);
+	CHECK_NEAR(b->heap.allocations_per_sample, 4.936, 1e-12);
+	CHECK_NEAR(b->resources.cpu_utilization, e->resources.cpu_utilization, 1e-9);
+	CHECK_INT(b->resources.read_bytes, 4096);
+	CHECK_INT(b->n_unavailable, 1);
+	CHECK_STR(b->unavailable[0].field, "memory.baseline_memory_mb");
+	CHECK_STR(b->unavailable[0].reason, "a command starts from nothing");
+
+	/* A report read back compares with itself as an identical rerun. */
+	CHECK_INT(sc_report_compare_baseline(back, r, 0.05), 0);
+	for (size_t i = 0; i < back->n_regressions; i++)
+		CHECK(!back->regressions[i].regression);
+	sc_report_free(back);
+	sc_report_free(r);
+	unlink(path);
+}
+
+/* text, written to a file, is refused with SC_EPARSE and exactly this message. */
+static void bad(const char *name, const char *text, size_t len, const char *message)
+{
+	char *path = path_of(name);
+	FILE *fp = fopen(path, "wb");
+	CHECK(fp != NULL);
+	if (!fp)
+		return;
+	fwrite(text, 1, len, fp);
+	fclose(fp);
+	sc_report *r = (sc_report *)1;
+	char err[512];
+	CHECK_INT(sc_report_read_json(path, &r, err, sizeof err), SC_EPARSE);
+	CHECK(r == NULL);
+	char want[600];
+	snprintf(want, sizeof want, "%s: %s", path, message);
+	CHECK_STR(err, want);
+	unlink(path);
+}
+
+#define BAD(name, text, message) bad(name, text, sizeof text - 1, message)
+
+static void test_bad_files(void)
+{
+	BAD("empty.json", "", "the file is empty");
+	BAD("blank.json", " \n\t\n", "the file is empty");
+	BAD("truncated.json", "{\"schema\": \"shotclock.report/1\", \"profiles\": [",
+	    "line 1, column 46: ']' expected near end of file");
+	BAD("garbage.json", "{\"schema\": \"shotclock.report/1\"} x",
+	    "line 1, column 34: end of file expected near 'x'");
+	BAD("schema.json", "{\"schema\": \"shotclock.report/2\", \"profiles\": []}",
+	    "schema 'shotclock.report/2' is not shotclock.report/1");
+	BAD("noschema.json", "{\"profiles\": []}", "no 'schema' field: not a shotclock report");
+	BAD("array.json", "[1, 2]",
+	    "not a shotclock report (the top level is an array, not an object)");
+	BAD("dup.json", "{\"schema\": \"shotclock.report/1\", \"schema\": \"x\"}",
+	    "line 1, column 41: duplicate object key near '\"schema\"'");
+	BAD("noprofiles.json", "{\"schema\": \"shotclock.report/1\"}",
+	    "no 'profiles' field: not a shotclock report");
+	BAD("type.json",
+	    "{\"schema\": \"shotclock.report/1\", \"profiles\": [{\"name\": \"a\", \"runs\": "
+	    "[{\"wall_s\": \"fast\"}]}]}",
+	    "profiles[0].runs[0].wall_s: expected a number, found a string");
+	BAD("zero.json",
+	    "{\"schema\": \"shotclock.report/1\", \"profiles\": [{\"name\": \"a\", \"runs\": "
+	    "[{\"wall_s\": 1}, {\"wall_s\": 0}]}]}",
+	    "profiles[0].runs[1].wall_s: expected a time above 0 seconds");
+	BAD("negative.json",
+	    "{\"schema\": \"shotclock.report/1\", \"profiles\": [{\"name\": \"a\", \"heap\": "
+	    "{\"available\": true, \"allocations\": -5}}]}",
+	    "profiles[0].heap.allocations: -5 is negative");
+	BAD("ci.json",
+	    "{\"schema\": \"shotclock.report/1\", \"profiles\": [{\"name\": \"a\", \"time\": "
+	    "{\"total_time\": {\"ci95\": [1]}}}]}",
+	    "profiles[0].time.total_time.ci95: expected [low, high], two numbers");
+	BAD("noname.json", "{\"schema\": \"shotclock.report/1\", \"profiles\": [{}]}",
+	    "profiles[0].name: expected the profile's name, a non-empty string");
+	BAD("twice.json",
+	    "{\"schema\": \"shotclock.report/1\", \"profiles\": [{\"name\": \"a\"}, {\"name\": "
+	    "\"a\"}]}",
+	    "profiles[1]: a second profile named 'a'");
+	/* jansson reads a NUL byte as the end of the text. */
+	BAD("nul.json", "{\"schema\": \"shotclock.report/1\"\0}",
+	    "line 1, column 32: '}' expected near end of file");
+
+	/* 100000 '[': refused by the depth check before the parser recurses. */
+	size_t n = 100000;
+	char *deep = malloc(n);
+	memset(deep, '[', n);
+	bad("deep.json", deep, n, "line 1, column 65: nested deeper than 64 levels");
+	/* Brackets inside strings do not count. */
+	memset(deep, 'x', n);
+	memcpy(deep, "{\"schema\": \"", 12);
+	memset(deep + 12, '[', 1000);
+	memcpy(deep + 1012, "\", \"profiles\": []}", 18);
+	bad("strings.json", deep, 1030,
+	    "schema '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[' is not "
+	    "shotclock.report/1");
+	free(deep);
+
+	/* A missing file is an I/O error with errno's sentence. */
+	sc_report *r;
+	char err[512];
+	CHECK_INT(sc_report_read_json(path_of("missing.json"), &r, err, sizeof err), SC_EIO);
+	char want[256];
+	snprintf(want, sizeof want, "%s: cannot open: No such file or directory",
+	         path_of("missing.json"));
+	CHECK_STR(err, want);
+}
+
+int main(void)
+{
+	snprintf(dir, sizeof dir, "/tmp/sc-report-read.XXXXXX");
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_round_trip();
+	test_bad_files();
+	rmdir(dir);
+	return CHECK_DONE();
+}
