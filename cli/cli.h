@@ -126,6 +126,9 @@ bool cli_use_color(FILE *f);
 
 /* Prints the summary of every profile in r, the system stats, then the warnings. */
 void cli_summary_print(FILE *out, const sc_report *r, bool color);
+/* The Production Readiness table (r->checks), the baseline comparison (r->regressions; against
+ * baseline_path when given) and the verdict: what `check` prints and `run` ends with. */
+void cli_judgement_print(FILE *out, const sc_report *r, const char *baseline_path, bool color);
 
 /* Prints "System Stats:" and one "  key: value" line per figure. */
 void cli_system_print(FILE *out, const sc_system_info *s, bool color);

@@ -173,83 +173,8 @@ int cli_judge(sc_report *r, const sc_requirements *req, const sc_report *baselin
 	return 0;
 }
 
-/* ---- the tables ------------------------------------------------------------------------------ */
-
-/*
- * The seed's "Production Readiness" printout with the figures behind each verdict, and the
- * baseline table. The terminal summary of `run` (summary.c) prints the same tables with the whole
- * profile; `check` prints these alone, since the profiles were already shown when they ran.
- */
-
-static const char *figure(char *buf, size_t cap, double v)
-{
-	if (!isfinite(v)) {
-		return isinf(v) ? (v > 0 ? "inf" : "-inf") : "unavailable";
-	}
-	snprintf(buf, cap, "%.4g", v);
-	return buf;
-}
-
-static void print_checks(FILE *out, const sc_report *r)
-{
-	if (r->n_checks == 0) {
-		return;
-	}
-	fprintf(out, "Production Readiness:\n");
-	fprintf(out, "  %-28s %-20s %12s %12s %12s  %s\n", "requirement", "profile", "value",
-	        "95% bound", "limit", "result");
-	for (size_t i = 0; i < r->n_checks; i++) {
-		const sc_check *c = &r->checks[i];
-		char v[32], b[32], l[32];
-		fprintf(out, "  %-28s %-20.20s %12s %12s %12s  %s\n", c->name, c->profile,
-		        figure(v, sizeof v, c->value), figure(b, sizeof b, c->bound),
-		        figure(l, sizeof l, c->limit), c->pass ? "✅ PASS" : "❌ FAIL");
-		if (c->reason[0]) {
-			fprintf(out, "  %-28s %s\n", "", c->reason);
-		}
-	}
-}
-
-static void print_regressions(FILE *out, const sc_report *r, const char *baseline_path)
-{
-	fprintf(out, "Baseline comparison against %s (max regression %.4g%%):\n", baseline_path,
-	        100 * r->max_regression);
-	fprintf(out, "  %-20s %-22s %12s %12s %20s  %s\n", "profile", "metric", "old", "new",
-	        "change (95%)", "verdict");
-	for (size_t i = 0; i < r->n_regressions; i++) {
-		const sc_regression *g = &r->regressions[i];
-		char o[32], n[32], change[48] = "unavailable";
-		if (isfinite(g->change)) {
-			int k = snprintf(change, sizeof change, "%+.2f%%", 100 * g->change);
-			if (isfinite(g->change_error) && strcmp(g->method, "exact") != 0) {
-				snprintf(change + k, sizeof change - (size_t)k, " ± %.2f%%",
-				         100 * g->change_error);
-			}
-		} else if (isinf(g->change)) {
-			snprintf(change, sizeof change, "%s", g->change > 0 ? "+inf" : "-inf");
-		}
-		const char *verdict = g->regression                     ? "❌ REGRESSION"
-		                      : g->improvement                  ? "improvement"
-		                      : strcmp(g->method, "point") == 0 ? "not tested (no spread)"
-		                                                        : "ok";
-		fprintf(out, "  %-20.20s %-22s %12s %12s %20s  %s\n", g->profile, g->metric,
-		        figure(o, sizeof o, g->old_value), figure(n, sizeof n, g->new_value),
-		        change, verdict);
-	}
-}
-
-static void print_verdict(FILE *out, const sc_report *r)
-{
-	if (!r->verdict) {
-		return;
-	}
-	if (strcmp(r->verdict, "pass") == 0) {
-		fprintf(out, "\n✅ Verdict: pass\n");
-	} else {
-		fprintf(out, "\n⚠️ Verdict: fail\n");
-	}
-}
-
+/* `check` prints the Production Readiness and baseline tables alone (cli_judgement_print, the
+ * same ones `run` prints after the whole profile): the profiles were shown when they ran. */
 int cli_cmd_check(int argc, char **argv)
 {
 	check_args a = {.max_regression = DEFAULT_MAX_REGRESSION};
@@ -271,14 +196,7 @@ int cli_cmd_check(int argc, char **argv)
 		    cli_judge(report, &a.requirements, baseline, a.baseline_path, a.max_regression);
 	}
 	if (status == CLI_EXIT_OK) {
-		print_checks(stdout, report);
-		if (baseline) {
-			if (report->n_checks) {
-				fputc('\n', stdout);
-			}
-			print_regressions(stdout, report, a.baseline_path);
-		}
-		print_verdict(stdout, report);
+		cli_judgement_print(stdout, report, a.baseline_path, cli_use_color(stdout));
 		if (a.export_json) {
 			int rc = sc_report_export_json(report, a.export_json);
 			if (rc != 0) {

@@ -701,64 +701,63 @@ static const char *cell(char *buf, size_t cap, double v)
 	return buf;
 }
 
-/* The seed's "Production Readiness" printout, with the figures behind each PASS or FAIL. */
+/* The seed's "Production Readiness" printout, with the figures behind each PASS or FAIL: the
+ * point value, the conservative end of its 95% interval (the one compared) and the limit. */
 static void print_checks(FILE *out, const style *st, const sc_report *r)
 {
 	if (r->n_checks == 0) {
 		return;
 	}
 	heading(out, st, "Production Readiness:");
-	fprintf(out, "  %-24s %12s %12s %4s %12s  %s\n", "metric", "value", "bound", "", "limit",
-	        "status");
+	fprintf(out, "  %-28s %-20s %12s %12s %12s  %s\n", "requirement", "profile", "value",
+	        "95% bound", "limit", "result");
 	for (size_t i = 0; i < r->n_checks; i++) {
 		const sc_check *c = &r->checks[i];
 		char v[32], b[32], l[32];
-		fprintf(out, "  %-24s %12s %12s %4s %12s  %s%s%s", c->metric,
-		        cell(v, sizeof v, c->value), cell(b, sizeof b, c->bound), c->op,
+		fprintf(out, "  %-28s %-20.20s %12s %12s %12s  %s%s%s\n", c->name, c->profile,
+		        cell(v, sizeof v, c->value), cell(b, sizeof b, c->bound),
 		        cell(l, sizeof l, c->limit), c->pass ? "" : st->warn,
 		        c->pass ? "✅ PASS" : "❌ FAIL", st->reset);
-		if (r->n_profiles > 1 && c->profile[0]) {
-			fprintf(out, "  (%s)", c->profile);
-		}
 		if (c->reason[0]) {
-			fprintf(out, "  %s%s%s", st->dim, c->reason, st->reset);
+			fprintf(out, "  %-28s %s%s%s\n", "", st->dim, c->reason, st->reset);
 		}
-		fputc('\n', out);
 	}
 }
 
-static void print_regressions(FILE *out, const style *st, const sc_report *r)
+static void print_regressions(FILE *out, const style *st, const sc_report *r,
+                              const char *baseline_path)
 {
 	if (r->n_regressions == 0) {
 		return;
 	}
-	char title[96] = "Baseline comparison:";
-	if (isfinite(r->max_regression)) {
-		snprintf(title, sizeof title,
-		         "Baseline comparison (max regression %.4g%%):", 100 * r->max_regression);
-	}
+	char title[4200];
+	snprintf(title, sizeof title, "Baseline comparison%s%s (max regression %.4g%%):",
+	         baseline_path ? " against " : "", baseline_path ? baseline_path : "",
+	         100 * r->max_regression);
 	heading(out, st, title);
-	fprintf(out, "  %-20s %12s %12s %20s  %s\n", "metric", "old", "new", "change", "verdict");
+	fprintf(out, "  %-20s %-22s %12s %12s %20s  %s\n", "profile", "metric", "old", "new",
+	        "change (95%)", "verdict");
 	for (size_t i = 0; i < r->n_regressions; i++) {
 		const sc_regression *g = &r->regressions[i];
 		char o[32], n[32], change[48] = "unavailable";
+		bool exact = g->method && strcmp(g->method, "exact") == 0;
+		bool point = g->method && strcmp(g->method, "point") == 0;
 		if (isfinite(g->change)) {
-			int k = snprintf(change, sizeof change, "%+.1f%%", 100 * g->change);
-			if (isfinite(g->change_error)) {
-				snprintf(change + k, sizeof change - (size_t)k, " ± %.1f%%",
+			int k = snprintf(change, sizeof change, "%+.2f%%", 100 * g->change);
+			if (isfinite(g->change_error) && !exact) {
+				snprintf(change + k, sizeof change - (size_t)k, " ± %.2f%%",
 				         100 * g->change_error);
 			}
+		} else if (isinf(g->change)) {
+			snprintf(change, sizeof change, "%s", g->change > 0 ? "+inf" : "-inf");
 		}
-		const char *verdict = g->regression    ? "regression"
+		const char *verdict = g->regression    ? "❌ REGRESSION"
 		                      : g->improvement ? "improvement"
-		                                       : "no change";
-		fprintf(out, "  %-20s %12s %12s %20s  %s%s%s", g->metric,
+		                      : point          ? "not tested (no spread)"
+		                                       : "ok";
+		fprintf(out, "  %-20.20s %-22s %12s %12s %20s  %s%s%s\n", g->profile, g->metric,
 		        cell(o, sizeof o, g->old_value), cell(n, sizeof n, g->new_value), change,
 		        g->regression ? st->warn : "", verdict, st->reset);
-		if (r->n_profiles > 1 && g->profile[0]) {
-			fprintf(out, "  (%s)", g->profile);
-		}
-		fputc('\n', out);
 	}
 }
 
@@ -772,6 +771,14 @@ static void print_verdict(FILE *out, const style *st, const sc_report *r)
 	        pass ? "✅ Verdict: pass — ready for production"
 	             : "⚠️ Verdict: fail — NOT ready, optimisation needed",
 	        st->reset);
+}
+
+void cli_judgement_print(FILE *out, const sc_report *r, const char *baseline_path, bool color)
+{
+	style st = make_style(color);
+	print_checks(out, &st, r);
+	print_regressions(out, &st, r, baseline_path);
+	print_verdict(out, &st, r);
 }
 
 static void put_system(FILE *out, const char *key, const char *text)
@@ -819,7 +826,5 @@ void cli_summary_print(FILE *out, const sc_report *r, bool color)
 	cli_system_print(out, &r->system, color);
 	print_warnings(out, &st, r);
 	print_bottlenecks(out, &st, r);
-	print_checks(out, &st, r);
-	print_regressions(out, &st, r);
-	print_verdict(out, &st, r);
+	cli_judgement_print(out, r, NULL, color);
 }

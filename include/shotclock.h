@@ -313,7 +313,8 @@ typedef struct sc_leak_result {
 	const char *basis;   /* "live heap" (the shim was loaded) or "rss" (static strings) */
 	size_t iterations;   /* measured iterations (after the warm-up ones) */
 	size_t warmup;
-	double slope_bytes; /* growth per iteration, least squares over the measured iterations */
+	double slope_bytes; /* growth per iteration (per second for a command, over its timeline),
+	                       least squares over the measured points */
 	double slope_ci95_low;
 	double slope_ci95_high;
 	double second_half_slope_bytes; /* the same over the second half: ~0 for a plateau */
@@ -324,7 +325,7 @@ typedef struct sc_leak_result {
 /* A function, a set of samples or a command, with everything measured about it. */
 typedef struct sc_profile {
 	char *name;
-	const char *kind;   /* "function", "samples" or "command" (static strings) */
+	const char *kind;   /* "function", "samples", "leak-check" or "command" (static strings) */
 	char *command;      /* the command line as the user gave it; NULL for in-process kinds */
 	uint64_t n_samples; /* predictions per run (1 when not given) */
 	sc_run *runs;       /* timed runs, in order; NULL/0 for in-process kinds */
@@ -462,7 +463,7 @@ typedef enum sc_output_mode {
 
 /* Progress of sc_command_profile, for a caller that wants to show it. */
 typedef struct sc_progress {
-	const char *phase; /* "warmup", "run", "timeline" (static strings) */
+	const char *phase; /* "warmup", "run", "timeline", "heap" (static strings) */
 	size_t index;      /* 0-based run index within the phase */
 	size_t planned;    /* runs planned so far in the phase (may grow while time allows) */
 	double last_wall_s;
@@ -497,7 +498,7 @@ typedef struct sc_command_options {
 
 /* Why sc_command_profile stopped with SC_ECOMMAND / SC_ENOTFOUND / SC_ENOEXEC / SC_ESPAWN. */
 typedef struct sc_command_failure {
-	const char *phase; /* "warmup", "run" or "timeline" */
+	const char *phase; /* "warmup", "run", "timeline" or "heap" */
 	size_t run_index;  /* 0-based, within the phase */
 	int exit_code;     /* -1 when killed by a signal */
 	int signal;
@@ -509,7 +510,8 @@ typedef struct sc_command_failure {
 /*
  * Profiles a command: warm-up runs, timed runs (each spawned by a small static helper process so
  * that the command's peak RSS is its own, see docs/metrics.md), then one extra run that samples
- * RSS and CPU of the process tree into a timeline. Fills *out (release with sc_profile_release).
+ * RSS and CPU of the process tree into a timeline, and one under the heap shim (unless no_heap),
+ * and judges growth into out->leak. Fills *out (release with sc_profile_release).
  * Returns 0; SC_ENOTFOUND (command not found), SC_ENOEXEC, SC_ESPAWN, SC_ECOMMAND (a run failed
  * and !ignore_failure; *out is then still filled with the runs so far) with *failure filled.
  */

@@ -40,6 +40,11 @@ __attribute__((format(printf, 2, 3))) static int fail(reader *rd, const char *fm
 			vsnprintf(rd->err + n, rd->err_cap - (size_t)n, fmt, ap);
 			va_end(ap);
 		}
+		/* The message quotes the input (a key, or jansson's text near the error), which may
+		 * hold control characters: a refusal stays one printable line. */
+		for (char *c = rd->err; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = '?';
 	}
 	return SC_EPARSE;
 }

@@ -55,6 +55,11 @@ ok "require fail: value, bound and limit columns" out_has "95% bound"
 sc run -r 3 --require 'latency_ms<=0.001' --export-json "$TMP/req.json" -- "$spin" 1
 ok "run --require fail: exit 1" status_is 1
 ok "run --require fail: the report is still written" [ -s "$TMP/req.json" ]
+ok "run --require fail: the summary ends with the table" out_has "Production Readiness:"
+ok "run --require fail: FAIL row with its bound" grep -q "latency_ms<=0.001 .*FAIL" "$TMP/out"
+ok "run --require fail: the verdict" out_has "Verdict: fail — NOT ready"
+ok "run --require fail: checks and verdict in the JSON" jq_true "$TMP/req.json" \
+	'.verdict == "fail" and (.checks | length == 1) and .checks[0].pass == false'
 
 # ---- malformed expressions: exit 2, one line, with the position ---------------------------------
 bad_require() {

@@ -96,13 +96,16 @@ small=$(jq '.profiles[0].memory.peak_memory_mb' "$TMP/small.json")
 ok "exit_with 0: peak $small MB below shotclock's own $self_mb MB" less "$small" "$self_mb"
 
 # Runs that all end before the first sample is due (10 ms) get no extra timeline run, and say why.
+# Whether they did is read from the report itself: on a loaded machine even exit_with can take
+# longer, and then the timeline run is owed.
 sc run -r 3 --export-json "$TMP/short.json" -- "$SC_TARGETS/exit_with" 0
 ok "short runs: exit 0" status_is 0
-ok "short runs: 3 runs, no timeline" jq_true "$TMP/short.json" \
-	'(.profiles[0].runs | length == 3) and ((.profiles[0].memory.timeline // []) | length == 0)'
-ok "short runs: timeline unavailable with the reason" jq_true "$TMP/short.json" \
-	'.profiles[0].unavailable["memory.timeline"] | startswith("not sampled: every timed run")'
-ok "short runs: interval unavailable" jq_true "$TMP/short.json" \
-	'.profiles[0].memory.timeline_interval_s == null'
+ok "short runs: 3 runs" jq_true "$TMP/short.json" '.profiles[0].runs | length == 3'
+ok "short runs: no timeline run, and the reason" jq_true "$TMP/short.json" '
+	if ([.profiles[0].runs[].wall_s] | max) < 0.01 then
+		((.profiles[0].memory.timeline // []) | length == 0)
+		and (.profiles[0].unavailable["memory.timeline"] | startswith("not sampled: every timed run"))
+		and .profiles[0].memory.timeline_interval_s == null
+	else (.profiles[0].unavailable["memory.timeline"] // "" | startswith("not sampled") | not) end'
 
 finish

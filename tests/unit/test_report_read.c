@@ -199,6 +199,9 @@ static void test_bad_files(void)
 	    "{\"schema\": \"shotclock.report/1\", \"profiles\": [{\"name\": \"a\"}, {\"name\": "
 	    "\"a\"}]}",
 	    "profiles[1]: a second profile named 'a'");
+	/* A newline inside a broken string, which jansson's message quotes: the refusal stays one
+	 * line (found by fuzz_report_read). */
+	BAD("escape.json", "{\"sc\\\n\": 1}", "line 2, column 0: invalid escape near '\"sc\\?'");
 	/* jansson reads a NUL byte as the end of the text. */
 	BAD("nul.json", "{\"schema\": \"shotclock.report/1\"\0}",
 	    "line 1, column 32: '}' expected near end of file");
