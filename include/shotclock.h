@@ -322,6 +322,24 @@ typedef struct sc_leak_result {
 	char reason[200];               /* why the verdict (one sentence with the numbers) */
 } sc_leak_result;
 
+/* ---- regions: components of a program (sc_region_begin/end) ------------------------------- */
+
+/* One named region, aggregated over every time it was entered. Regions nest: a region entered
+ * while another is open is its child (parent names it). */
+typedef struct sc_region_stats {
+	char name[64];
+	char parent[64]; /* "" at the top level */
+	int depth;       /* 0 at the top level */
+	uint64_t calls;
+	double total_s;     /* inclusive wall time, all calls */
+	double self_s;      /* total_s minus the time in child regions */
+	double share;       /* total_s / the parent's total_s (top level: of the profile's time) */
+	sc_latency latency; /* per call, from a fixed-size histogram */
+	double memory_increase_mb; /* RSS at the last exit minus RSS at the first entry */
+	int64_t allocations;       /* with the heap shim loaded; -1 otherwise */
+	int64_t bytes_allocated;   /* -1 without the shim */
+} sc_region_stats;
+
 /* A function, a set of samples or a command, with everything measured about it. */
 typedef struct sc_profile {
 	char *name;
@@ -337,8 +355,10 @@ typedef struct sc_profile {
 	sc_latency latency;
 	sc_memory_profile memory;
 	sc_resources resources;
-	sc_heap_profile heap;        /* heap.available false when the shim did not run */
-	sc_leak_result leak;         /* leak.verdict NULL unless a leak check was made */
+	sc_heap_profile heap;     /* heap.available false when the shim did not run */
+	sc_leak_result leak;      /* leak.verdict NULL unless a leak check was made */
+	sc_region_stats *regions; /* components, in order of first entry */
+	size_t n_regions;
 	sc_timeline_point *timeline; /* from one extra, sampled run (commands) */
 	size_t n_timeline;
 	double timeline_interval_s; /* final sampling interval (adaptive) */
@@ -436,6 +456,15 @@ typedef struct sc_regression {
 	bool improvement;
 } sc_regression;
 
+/* One profile's place in a comparison (shotclock compare, sc_compare). */
+typedef struct sc_comparison_entry {
+	char profile[128];
+	size_t rank;                 /* 1 = best by the sort key */
+	double relative_speed;       /* how many times faster the best one is than this (>= 1) */
+	double relative_speed_error; /* its 95% half-width, by propagating both CIs */
+	bool significant;            /* the difference from the best is significant (Welch, 95%) */
+} sc_comparison_entry;
+
 typedef struct sc_report {
 	char created[32]; /* ISO 8601 UTC, e.g. "2026-11-25T04:50:00Z" */
 	sc_system_info system;
@@ -450,6 +479,9 @@ typedef struct sc_report {
 	sc_regression *regressions; /* sc_report_compare_baseline */
 	size_t n_regressions;
 	double max_regression; /* the threshold the regressions were judged by; NAN when none */
+	sc_comparison_entry *comparison; /* sc_report_rank: profiles ranked, fastest first */
+	size_t n_comparison;
+	const char *comparison_sort; /* "throughput", "latency" or "memory"; NULL when not ranked */
 	const char *verdict; /* "pass", "fail" or NULL when nothing was checked (static strings) */
 } sc_report;
 
@@ -533,6 +565,37 @@ void sc_report_free(sc_report *r);
 /* Writes r as JSON (schema SC_REPORT_SCHEMA, docs/report-format.md) to path atomically: a
  * temporary file in the same directory, then rename(2); on failure nothing is left behind. */
 int sc_report_export_json(const sc_report *r, const char *path);
+
+/* Writes r in format "json", "md" (Markdown tables), "csv" (one row per profile and per run,
+ * docs/report-format.md) or "html" (one self-contained file, inline SVG charts), atomically.
+ * SC_EINVAL for an unknown format. */
+int sc_report_export(const sc_report *r, const char *format, const char *path);
+
+/* Ranks the profiles of r by sort ("throughput" (default when NULL), "latency" or "memory") into
+ * r->comparison, with relative speeds and their significance. */
+int sc_report_rank(sc_report *r, const char *sort);
+
+/* Regions: components of a pipeline. Nestable; the innermost open region is the one that ends.
+ * Cheap enough to wrap every prediction (docs/metrics.md gives the cost). Regions entered during
+ * sc_profile_comprehensive / sc_profile_samples belong to that profile; others to a profile of
+ * kind "regions" that sc_report_create adds. Under `shotclock run` they also reach the command's
+ * profile (docs/cli.md). */
+void sc_region_begin(sc_profiler *p, const char *name);
+void sc_region_end(sc_profiler *p);
+#define SC_REGION(p, name)                                                                         \
+	for (int sc_region_once_ = (sc_region_begin((p), (name)), 1); sc_region_once_;             \
+	     sc_region_end(p), sc_region_once_ = 0)
+
+/* The seed's Pattern 1: each candidate's fn(ctx) makes n_samples predictions; the candidates run
+ * interleaved (A B C A B C ...) `rounds` times, each recorded as a profile under its name, and
+ * the report ranks them (sc_report_rank). */
+typedef struct sc_candidate {
+	const char *name;
+	sc_workload_fn fn;
+	void *ctx;
+} sc_candidate;
+int sc_compare(sc_profiler *p, const sc_candidate *candidates, size_t n, uint64_t n_samples,
+               size_t rounds);
 
 /* Reads a report written by sc_report_export_json (schema SC_REPORT_SCHEMA only). Returns 0, or
  * SC_EIO / SC_EPARSE with one line in err naming the problem (file, line and column for JSON). */

@@ -107,6 +107,7 @@ void sc_profile_release(sc_profile *profile)
 	free(profile->command);
 	free(profile->runs);
 	free(profile->timeline);
+	free(profile->regions);
 	sc__heap_profile_release(&profile->heap);
 	*profile = (sc_profile){0};
 }
@@ -164,13 +165,16 @@ int sc__profile_copy(sc_profile *dst, const sc_profile *src)
 	dst->name = dst->command = NULL;
 	dst->runs = NULL;
 	dst->timeline = NULL;
+	dst->regions = NULL;
 	if (copy_heap_sites(&dst->heap, &src->heap) != 0 ||
 	    (src->name && !(dst->name = strdup(src->name))) ||
 	    (src->command && !(dst->command = strdup(src->command))) ||
 	    (src->n_runs &&
 	     !(dst->runs = dup_memory(src->runs, src->n_runs * sizeof *src->runs))) ||
 	    (src->n_timeline && !(dst->timeline = dup_memory(
-	                              src->timeline, src->n_timeline * sizeof *src->timeline)))) {
+	                              src->timeline, src->n_timeline * sizeof *src->timeline))) ||
+	    (src->n_regions &&
+	     !(dst->regions = dup_memory(src->regions, src->n_regions * sizeof *src->regions)))) {
 		sc_profile_release(dst);
 		return SC_ENOMEM;
 	}

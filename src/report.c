@@ -59,5 +59,6 @@ void sc_report_free(sc_report *r)
 	free(r->recommendations);
 	free(r->checks);
 	free(r->regressions);
+	free(r->comparison);
 	free(r);
 }
