@@ -773,7 +773,8 @@ int sc_report_analyze(sc_report *r, const sc_requirements *req)
 	 * again now, its reason names the function (the CLI symbolizes before it analyses). */
 	for (size_t i = 0; i < r->n_profiles; i++) {
 		sc_profile *p = &r->profiles[i];
-		if (p->kind && strcmp(p->kind, "command") == 0 && p->leak.verdict)
+		if (p->kind && strcmp(p->kind, "command") == 0 && p->leak.verdict &&
+		    p->leak.basis && strcmp(p->leak.basis, "rss") == 0)
 			sc__leak_from_command(p);
 	}
 	sc_bottleneck *found = calloc(r->n_profiles * N_RULES, sizeof *found);
