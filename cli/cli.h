@@ -80,7 +80,10 @@ int cli_check_output_path(const char *name, const char *path);
 /* What to profile and where the report goes. */
 typedef struct cli_run_request {
 	sc_command_options command;
-	const char *export_json;      /* NULL: no report file */
+	const char *export_json;     /* NULL: no report file */
+	const char *export_markdown; /* --export-markdown, --export-csv, --export-html; or NULL */
+	const char *export_csv;
+	const char *export_html;
 	sc_requirements requirements; /* --require; n == 0 when none */
 	sc_report *baseline;          /* --baseline, read before the command runs; or NULL */
 	const char *baseline_path;
@@ -92,6 +95,10 @@ typedef struct cli_run_request {
 int cli_run_execute(const cli_run_request *req);
 
 int cli_cmd_run(int argc, char **argv);
+
+/* ---- cmd_compare.c: `shotclock compare` ------------------------------------------------------ */
+
+int cli_cmd_compare(int argc, char **argv);
 
 /* ---- cmd_check.c: `shotclock check`, and the judging step `run` shares ---------------------- */
 
@@ -105,6 +112,15 @@ int cli_judge(sc_report *r, const sc_requirements *req, const sc_report *baselin
               const char *baseline_path, double max_regression);
 
 int cli_cmd_check(int argc, char **argv);
+
+/* ---- cmd_report.c: `shotclock report`, and the exports `run` shares -------------------------- */
+
+/* Writes r atomically to each path that is not NULL, as Markdown, CSV and HTML (the
+ * --export-markdown, --export-csv and --export-html options). Returns 0, or CLI_EXIT_USAGE after
+ * printing one line per file that could not be written. */
+int cli_export_formats(const sc_report *r, const char *markdown, const char *csv, const char *html);
+
+int cli_cmd_report(int argc, char **argv);
 
 /* ---- cmd_sysinfo.c, cmd_demo.c ----------------------------------------------------------------
  */

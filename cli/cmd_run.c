@@ -27,6 +27,9 @@ enum {
 	OPT_SHELL,
 	OPT_OUTPUT,
 	OPT_EXPORT_JSON,
+	OPT_EXPORT_MARKDOWN,
+	OPT_EXPORT_CSV,
+	OPT_EXPORT_HTML,
 	OPT_NAME,
 	OPT_IGNORE_FAILURE,
 	OPT_NO_TIMELINE,
@@ -51,6 +54,9 @@ static const cli_option run_options[] = {
     {OPT_SHELL, 0, "shell", false},
     {OPT_OUTPUT, 0, "output", true},
     {OPT_EXPORT_JSON, 0, "export-json", true},
+    {OPT_EXPORT_MARKDOWN, 0, "export-markdown", true},
+    {OPT_EXPORT_CSV, 0, "export-csv", true},
+    {OPT_EXPORT_HTML, 0, "export-html", true},
     {OPT_NAME, 0, "name", true},
     {OPT_IGNORE_FAILURE, 0, "ignore-failure", false},
     {OPT_NO_TIMELINE, 0, "no-timeline", false},
@@ -85,6 +91,9 @@ static const char run_usage[] =
     "      --shell            run CMD as one string through /bin/sh -c (ARGS become $0, $1...)\n"
     "      --output WHERE     the command's output: null (default), inherit or a FILE\n"
     "      --export-json FILE write the report as JSON (atomically)\n"
+    "      --export-markdown FILE, --export-csv FILE, --export-html FILE\n"
+    "                         the same report as Markdown tables, CSV rows (one per profile\n"
+    "                         and per run) or one self-contained HTML page with charts\n"
     "      --name NAME        the profile's name (default: the command line)\n"
     "      --ignore-failure   keep going when a run fails; the report warns about it\n"
     "      --no-timeline      skip the extra run that samples memory and CPU every 10 ms\n"
@@ -166,6 +175,15 @@ static int apply_option(run_args *a, const cli_option *opt, const char *value)
 	case OPT_EXPORT_JSON:
 		a->req.export_json = value;
 		return cli_check_output_path("--export-json", value);
+	case OPT_EXPORT_MARKDOWN:
+		a->req.export_markdown = value;
+		return cli_check_output_path("--export-markdown", value);
+	case OPT_EXPORT_CSV:
+		a->req.export_csv = value;
+		return cli_check_output_path("--export-csv", value);
+	case OPT_EXPORT_HTML:
+		a->req.export_html = value;
+		return cli_check_output_path("--export-html", value);
 	case OPT_NAME:
 		if (value[0] == '\0') {
 			cli_error("--name: the name is empty");
@@ -360,6 +378,10 @@ int cli_run_execute(const cli_run_request *req)
 				          rc == SC_EIO ? strerror(errno) : sc_strerror(rc));
 				status = CLI_EXIT_USAGE;
 			}
+		}
+		if (status == CLI_EXIT_OK) {
+			status = cli_export_formats(report, req->export_markdown, req->export_csv,
+			                            req->export_html);
 		}
 		/* A failed check still writes the report: CI keeps it as the evidence. */
 		if (status == CLI_EXIT_OK && report->verdict &&

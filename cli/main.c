@@ -13,7 +13,9 @@ static const char usage[] =
     "\n"
     "Commands:\n"
     "  run [options] [--] CMD [ARGS...]  profile a command: time, throughput, memory, resources\n"
+    "  compare [options] NAME=CMD ...    several commands run interleaved, ranked side by side\n"
     "  check REPORT.json [options]       check a report against requirements and a baseline\n"
+    "  report REPORT.json --format FMT   re-render a saved report: md, csv, html or json\n"
     "  sysinfo [--json]                  the system stats that reports embed\n"
     "  demo [--out DIR] [--quick]        profile the bundled example end to end\n"
     "  help [COMMAND]                    this text, or a command's options\n"
@@ -43,10 +45,8 @@ static const struct {
 	const char *name;
 	subcommand_fn fn;
 } subcommands[] = {
-    {"run", cli_cmd_run},
-    {"check", cli_cmd_check},
-    {"sysinfo", cli_cmd_sysinfo},
-    {"demo", cli_cmd_demo},
+    {"run", cli_cmd_run},       {"compare", cli_cmd_compare}, {"check", cli_cmd_check},
+    {"report", cli_cmd_report}, {"sysinfo", cli_cmd_sysinfo}, {"demo", cli_cmd_demo},
 };
 
 static subcommand_fn find_subcommand(const char *name)

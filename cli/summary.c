@@ -594,6 +594,52 @@ static void print_leak(FILE *out, const style *st, const sc_profile *p)
 	}
 }
 
+/* One duration cell of the components table; "-" when not measured. */
+static const char *component_cell(char *buf, size_t cap, double seconds)
+{
+	if (!isfinite(seconds)) {
+		return "-";
+	}
+	fmt_duration(buf, cap, seconds);
+	return buf;
+}
+
+/* text right-aligned in width columns ("µs" is two bytes but one column). */
+static void put_cell(FILE *out, const char *text, int width)
+{
+	int pad = width - display_width(text);
+	fprintf(out, " %*s%s", pad > 0 ? pad : 0, "", text);
+}
+
+/* The regions (docs/metrics.md, "Regions"), children indented under their parent. */
+static void print_components(FILE *out, const style *st, const sc_profile *p)
+{
+	if (p->n_regions == 0) {
+		return;
+	}
+	heading(out, st, p->n_runs > 0 ? "Components (mean per run):" : "Components:");
+	fprintf(out, "  %s%-28s %9s %10s %10s %7s %10s %10s %9s%s\n", st->dim, "region", "calls",
+	        "total", "self", "share", "p50", "p99", "allocs", st->reset);
+	for (size_t i = 0; i < p->n_regions; i++) {
+		const sc_region_stats *g = &p->regions[i];
+		char name[96], total[32], self[32], p50[32], p99[32], share[16], allocs[24];
+		int indent = g->depth < 8 ? 2 * g->depth : 16;
+		snprintf(name, sizeof name, "%*s%s", indent, "", g->name);
+		snprintf(share, sizeof share, isfinite(g->share) ? "%.1f%%" : "-", g->share * 100);
+		const sc_latency *l = &g->latency;
+		fprintf(out, "  %-28.28s %9" PRIu64, name, g->calls);
+		put_cell(out, component_cell(total, sizeof total, g->total_s), 10);
+		put_cell(out, component_cell(self, sizeof self, g->self_s), 10);
+		put_cell(out, share, 7);
+		double p50_s = l->available ? l->p50_ms / 1e3 : NAN;
+		double p99_s = l->available ? l->p99_ms / 1e3 : NAN;
+		put_cell(out, component_cell(p50, sizeof p50, p50_s), 10);
+		put_cell(out, component_cell(p99, sizeof p99, p99_s), 10);
+		put_cell(out, fmt_count(allocs, sizeof allocs, g->allocations) ? allocs : "-", 9);
+		fputc('\n', out);
+	}
+}
+
 static void print_profile(FILE *out, const style *st, const sc_profile *p)
 {
 	fprintf(out, "%sProfile: %s%s\n", st->bold, p->name ? p->name : "(unnamed)", st->reset);
@@ -608,6 +654,7 @@ static void print_profile(FILE *out, const style *st, const sc_profile *p)
 		print_spread(out, st, p);
 	}
 	print_latency(out, st, p);
+	print_components(out, st, p);
 	print_resources(out, st, p);
 	print_timeline(out, st, p);
 	print_heap(out, st, p);
@@ -813,6 +860,83 @@ void cli_system_print(FILE *out, const sc_system_info *s, bool color)
 	           fmt_real(buf, sizeof buf, s->disk_used_percent, 2, ""));
 }
 
+/* ---- comparison: candidates ranked side by side (sc_report_rank) ---------------------------- */
+
+static const sc_profile *profile_named(const sc_report *r, const char *name)
+{
+	for (size_t i = 0; i < r->n_profiles; i++) {
+		if (r->profiles[i].name && strcmp(r->profiles[i].name, name) == 0) {
+			return &r->profiles[i];
+		}
+	}
+	return NULL;
+}
+
+/* "2.31 ± 0.04× slower than fast (significant)", "fastest", or why it cannot be said. */
+static void fmt_relative(char *buf, size_t cap, const sc_comparison_entry *e, const char *fastest)
+{
+	if (!isfinite(e->relative_speed)) {
+		snprintf(buf, cap, "unavailable (not timed)");
+	} else if (e->relative_speed == 1 && e->relative_speed_error == 0 &&
+	           strcmp(e->profile, fastest) == 0) {
+		snprintf(buf, cap, "fastest");
+	} else if (!isfinite(e->relative_speed_error)) {
+		snprintf(buf, cap, "%.2f× slower than %s (no spread: time more runs)",
+		         e->relative_speed, fastest);
+	} else {
+		snprintf(buf, cap, "%.2f ± %.2f× slower than %s (%s)", e->relative_speed,
+		         e->relative_speed_error, fastest,
+		         e->significant ? "significant" : "not significant");
+	}
+}
+
+static void print_comparison(FILE *out, const style *st, const sc_report *r)
+{
+	if (!r->comparison_sort || r->n_comparison == 0) {
+		return;
+	}
+	const char *fastest = "";
+	int width = 4;
+	for (size_t i = 0; i < r->n_comparison; i++) {
+		const sc_comparison_entry *e = &r->comparison[i];
+		if (e->relative_speed == 1 && e->relative_speed_error == 0 && !fastest[0]) {
+			fastest = e->profile;
+		}
+		int len = display_width(e->profile);
+		width = len > width ? (len < 32 ? len : 32) : width;
+	}
+	char title[80];
+	snprintf(title, sizeof title, "Comparison (sorted by %s):", r->comparison_sort);
+	heading(out, st, title);
+	fprintf(out, "  %4s  %-*s %14s %11s %11s %10s %13s  %s\n", "rank", width, "name",
+	        "throughput/s", "p50 ms", "p99 ms", "peak MB", "allocs/sample", "relative speed");
+	for (size_t i = 0; i < r->n_comparison; i++) {
+		const sc_comparison_entry *e = &r->comparison[i];
+		const sc_profile *p = profile_named(r, e->profile);
+		char tp[32], p50[32], p99[32], mem[32], allocs[32], rel[200];
+		const char *na = "-";
+		const char *t =
+		    p ? fmt_real(tp, sizeof tp, p->throughput_samples_per_sec, 1, "") : NULL;
+		const char *l50 = p && p->latency.available
+		                      ? fmt_real(p50, sizeof p50, p->latency.p50_ms, 3, "")
+		                      : NULL;
+		const char *l99 = p && p->latency.available
+		                      ? fmt_real(p99, sizeof p99, p->latency.p99_ms, 3, "")
+		                      : NULL;
+		const char *m =
+		    p ? fmt_real(mem, sizeof mem, p->memory.peak_memory_mb, 1, "") : NULL;
+		const char *a =
+		    p && p->heap.available
+		        ? fmt_real(allocs, sizeof allocs, p->heap.allocations_per_sample, 1, "")
+		        : NULL;
+		fmt_relative(rel, sizeof rel, e, fastest);
+		fprintf(out, "  %4zu  %-*.*s %14s %11s %11s %10s %13s  %s%s%s\n", e->rank, width,
+		        width, e->profile, t ? t : na, l50 ? l50 : na, l99 ? l99 : na, m ? m : na,
+		        a ? a : na, e->significant ? st->bold : "", rel,
+		        e->significant ? st->reset : "");
+	}
+}
+
 void cli_summary_print(FILE *out, const sc_report *r, bool color)
 {
 	style st = make_style(color);
@@ -822,6 +946,7 @@ void cli_summary_print(FILE *out, const sc_report *r, bool color)
 		}
 		print_profile(out, &st, &r->profiles[i]);
 	}
+	print_comparison(out, &st, r);
 	fputc('\n', out);
 	cli_system_print(out, &r->system, color);
 	print_warnings(out, &st, r);

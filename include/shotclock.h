@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -335,7 +336,7 @@ typedef struct sc_region_stats {
 	double self_s;      /* total_s minus the time in child regions */
 	double share;       /* total_s / the parent's total_s (top level: of the profile's time) */
 	sc_latency latency; /* per call, from a fixed-size histogram */
-	double memory_increase_mb; /* RSS at the last exit minus RSS at the first entry */
+	double memory_increase_mb; /* RSS when the figures are taken minus RSS at the first entry */
 	int64_t allocations;       /* with the heap shim loaded; -1 otherwise */
 	int64_t bytes_allocated;   /* -1 without the shim */
 } sc_region_stats;
@@ -460,9 +461,10 @@ typedef struct sc_regression {
 typedef struct sc_comparison_entry {
 	char profile[128];
 	size_t rank;                 /* 1 = best by the sort key */
-	double relative_speed;       /* how many times faster the best one is than this (>= 1) */
-	double relative_speed_error; /* its 95% half-width, by propagating both CIs */
-	bool significant;            /* the difference from the best is significant (Welch, 95%) */
+	double relative_speed;       /* mean time per sample / the fastest one's (>= 1): the fastest
+	                                by time, whatever the sort key; NAN when not timed */
+	double relative_speed_error; /* its 95% half-width (delta method, docs/metrics.md) */
+	bool significant; /* the difference from the fastest is significant (Welch, 95%) */
 } sc_comparison_entry;
 
 typedef struct sc_report {
@@ -571,20 +573,32 @@ int sc_report_export_json(const sc_report *r, const char *path);
  * SC_EINVAL for an unknown format. */
 int sc_report_export(const sc_report *r, const char *format, const char *path);
 
+/* Writes r in one of the formats of sc_report_export to out, which stays open (not atomic: for
+ * standard output). SC_EINVAL for an unknown format, SC_EIO when a write failed. */
+int sc_report_write(const sc_report *r, const char *format, FILE *out);
+
 /* Ranks the profiles of r by sort ("throughput" (default when NULL), "latency" or "memory") into
  * r->comparison, with relative speeds and their significance. */
 int sc_report_rank(sc_report *r, const char *sort);
 
-/* Regions: components of a pipeline. Nestable; the innermost open region is the one that ends.
- * Cheap enough to wrap every prediction (docs/metrics.md gives the cost). Regions entered during
- * sc_profile_comprehensive / sc_profile_samples belong to that profile; others to a profile of
- * kind "regions" that sc_report_create adds. Under `shotclock run` they also reach the command's
- * profile (docs/cli.md). */
+/* Regions: components of a pipeline. Nestable (32 deep; deeper ones are dropped and counted);
+ * the innermost open region is the one that ends. Cheap enough to wrap every prediction
+ * (docs/metrics.md, "Regions", gives the cost). Regions entered during sc_profile_comprehensive /
+ * sc_profile_samples belong to that profile; others to a profile of kind "regions" that
+ * sc_report_create adds. Under `shotclock run` they also reach the command's profile through
+ * SHOTCLOCK_REGIONS, with no change to the build. A profiler's regions must be entered from one
+ * thread at a time: use one profiler per thread. name is compared by address first: pass a string
+ * whose text does not change at that address (a literal). A region still open when the figures
+ * are taken is closed then and flagged. SC_REGION(p, name) { ... } wraps a block (leaving it with
+ * break, return or goto skips the end); it evaluates p twice. */
 void sc_region_begin(sc_profiler *p, const char *name);
 void sc_region_end(sc_profiler *p);
+#define SC__REGION_CAT2(a, b) a##b
+#define SC__REGION_CAT(a, b)  SC__REGION_CAT2(a, b)
+#define SC__REGION_ONCE       SC__REGION_CAT(sc_region_once_, __LINE__)
 #define SC_REGION(p, name)                                                                         \
-	for (int sc_region_once_ = (sc_region_begin((p), (name)), 1); sc_region_once_;             \
-	     sc_region_end(p), sc_region_once_ = 0)
+	for (int SC__REGION_ONCE = (sc_region_begin((p), (name)), 1); SC__REGION_ONCE;             \
+	     sc_region_end(p), SC__REGION_ONCE = 0)
 
 /* The seed's Pattern 1: each candidate's fn(ctx) makes n_samples predictions; the candidates run
  * interleaved (A B C A B C ...) `rounds` times, each recorded as a profile under its name, and
@@ -596,6 +610,33 @@ typedef struct sc_candidate {
 } sc_candidate;
 int sc_compare(sc_profiler *p, const sc_candidate *candidates, size_t n, uint64_t n_samples,
                size_t rounds);
+
+/*
+ * Profiles n >= 2 commands interleaved (shotclock compare): warm-up rounds, then timed rounds in
+ * each of which every candidate runs once (A B C A B C ...), so that a drift in the machine's
+ * speed reaches all alike; then each one's timeline and heap runs, as sc_command_profile does.
+ * The run plan (runs, min_runs, max_runs, min_time_s, warmup) is o[0]'s and counts per candidate;
+ * in automatic mode rounds go on until every candidate has min_runs and min_time_s has passed
+ * since the first round. out[i], failures[i] and status[i] receive each candidate's profile,
+ * failure and sc_command_profile-style status. A candidate that fails leaves the rounds; with
+ * keep_going the others go on, otherwise the comparison stops (the others' status is then
+ * SC_ECOMMAND, their failure message says why). *failed is the index of the first candidate that
+ * failed, n when none did. Returns 0, that candidate's status, or SC_EINVAL / SC_ENOMEM.
+ */
+int sc_command_compare(const sc_command_options *o, size_t n, bool keep_going, sc_profile *out,
+                       sc_command_failure *failures, int *status, size_t *failed);
+
+/*
+ * Splits a command line into words the way a POSIX shell does, without expanding anything:
+ * blanks (space, tab, newline) separate words; '...' keeps everything literally; "..." keeps
+ * everything but lets a backslash escape $ ` " \ and newline; outside quotes a backslash escapes
+ * any character (backslash-newline joins lines). $, *, ~ and the like are ordinary characters.
+ * Fills *words (NULL-terminated, *n words; free with sc_words_free). Returns 0 (an empty or
+ * blank text gives *n == 0), SC_EPARSE with one line in err (an unterminated quote, a trailing
+ * backslash) or SC_ENOMEM.
+ */
+int sc_split_words(const char *text, char ***words, size_t *n, char *err, size_t err_cap);
+void sc_words_free(char **words);
 
 /* Reads a report written by sc_report_export_json (schema SC_REPORT_SCHEMA only). Returns 0, or
  * SC_EIO / SC_EPARSE with one line in err naming the problem (file, line and column for JSON). */

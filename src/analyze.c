@@ -427,19 +427,45 @@ static bool rule_heap_fragmentation(const rule_ctx *c, const rule *r, sc_bottlen
 /* cpu_utilization at or above threshold, but below this, is one core busy (not several). */
 #define ONE_CORE_MAX 1.15
 
+/* A program that never waits (a handful of voluntary switches per run: start-up and exit) and
+ * still got less than a core was preempted, not blocked: on a busy machine it is as CPU-bound as
+ * one that had a core to itself. Below CPU_BOUND_MIN_SHARE of a core the preemption, not the
+ * program, is the story (oversubscription says so). */
+#define CPU_BOUND_MAX_WAITS 5.0
+#define CPU_BOUND_MIN_SHARE 0.3
+
 static bool rule_cpu_bound(const rule_ctx *c, const rule *r, sc_bottleneck *b)
 {
-	double u = c->p->resources.cpu_utilization;
+	const sc_resources *res = &c->p->resources;
+	double u = res->cpu_utilization;
 	int cpus = c->report->system.cpus;
-	if (!isfinite(u) || u < r->threshold || u >= ONE_CORE_MAX || cpus < 2)
+	if (!isfinite(u) || u >= ONE_CORE_MAX || cpus < 2)
+		return false;
+	double waits = (double)res->voluntary_context_switches;
+	double preempted = (double)res->involuntary_context_switches;
+	bool never_waits = res->voluntary_context_switches >= 0 && waits <= CPU_BOUND_MAX_WAITS &&
+	                   res->major_faults <= 0 && preempted > waits;
+	if (u < r->threshold && !(u >= CPU_BOUND_MIN_SHARE && never_waits))
 		return false;
 	b->severity = SC_SEVERITY_WARNING;
-	b->share = clamp01(u);
-	message(b, "%.2f of %d cores busy: one core does all the work while %.1f cores stay idle",
-	        u, cpus, cpus - u);
+	b->share = u < r->threshold ? 1 : clamp01(u);
+	if (u >= r->threshold)
+		message(b,
+		        "%.2f of %d cores busy: one core does all the work while %.1f cores stay "
+		        "idle",
+		        u, cpus, cpus - u);
+	else
+		message(
+		    b,
+		    "one core's worth of work that never waits (%.0f voluntary switches per "
+		    "run), though it got %.2f of a core: preempted %.0f times per run by a busy "
+		    "machine",
+		    waits, u, preempted);
 	evidence(b, "cpu_utilization", u, "cores");
 	evidence(b, "cpus", cpus, "");
 	evidence(b, "idle_cores", cpus - u, "cores");
+	evidence(b, "voluntary_context_switches", waits, "per run");
+	evidence(b, "involuntary_context_switches", preempted, "per run");
 	return true;
 }
 

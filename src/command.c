@@ -25,18 +25,21 @@
 /* A command line longer than this is cut in failure messages (they are one line of 256). */
 #define MESSAGE_COMMAND_MAX 120
 
-/* Everything one call of sc_command_profile works with. */
-typedef struct session {
+/* Everything one command's profile works with, from sc__command_session_new to _finish. */
+typedef struct sc__command_session {
 	const sc_command_options *o;
 	char **argv;   /* what the spawner runs: o->argv, or /bin/sh -c ... */
+	char **shell;  /* argv when it was built for --shell (ours to free), else NULL */
 	char *cmdline; /* the command line, for the profile and messages */
 	sc__spawner *spawner;
 	sc_profile *p;
 	sc_command_failure *failure;
 	size_t runs_cap;
-	double timeline_peak_mb; /* peak RSS of the timeline run; NAN when it did not run */
-	int64_t min_maxrss_kb;   /* smallest ru_maxrss of a measured run; -1 before the first */
-	double last_wall_s;      /* of the run before, for progress */
+	double timeline_peak_mb;     /* peak RSS of the timeline run; NAN when it did not run */
+	int64_t min_maxrss_kb;       /* smallest ru_maxrss of a measured run; -1 before the first */
+	double last_wall_s;          /* of the run before, for progress */
+	bool warmup_failed;          /* a warm-up run failed: no run after it happens */
+	sc__region_channel *regions; /* the timed runs' regions (region_channel.c); NULL: none */
 } session;
 
 /* ---- options and the command line -------------------------------------------------------- */
@@ -344,7 +347,8 @@ static bool run_failed(const sc_run *run)
 static int run_checked(session *ss, const char *phase, size_t index, size_t planned, bool sampled,
                        sc_run *run)
 {
-	int rc = run_once(ss, phase, index, planned, sampled, NULL, run, NULL, NULL);
+	int rc = run_once(ss, phase, index, planned, sampled, sc__region_channel_envp(ss->regions),
+	                  run, NULL, NULL);
 	if (rc)
 		return rc;
 	if (run_failed(run) && !ss->o->ignore_failure) {
@@ -368,6 +372,8 @@ static int push_timed_run(session *ss, size_t planned)
 		p->runs = grown;
 		ss->runs_cap = cap;
 	}
+	if (!ss->regions) /* from the first timed run on; best effort (NULL: no regions) */
+		ss->regions = sc__region_channel_new();
 	int rc = run_checked(ss, "run", p->n_runs, planned, false, &p->runs[p->n_runs]);
 	if (rc == 0 || rc == SC_ECOMMAND)
 		p->n_runs++;
@@ -475,8 +481,10 @@ static int open_output(session *ss, int *out_fd, int *err_fd, int *owned)
 		*out_fd = STDOUT_FILENO;
 		*err_fd = STDERR_FILENO;
 	} else if (o->output == SC_OUTPUT_FILE) {
-		/* Truncated once: every run then writes after the one before it. */
-		int fd = open(o->output_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		/* Truncated once, then appended to: every run writes after the one before it,
+		 * also when several commands being compared share the file. */
+		int fd =
+		    open(o->output_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
 		if (fd < 0) {
 			int saved = errno;
 			fail(ss, "run", 0, saved, "cannot open output file '%s': %s",
@@ -750,17 +758,12 @@ static int heap_run(session *ss)
 	return 0;
 }
 
-/* Warm-up, timed, timeline and heap runs with the spawner started. */
-static int run_all(session *ss)
+/* ---- the session: one command, run step by step (sc_command_profile, sc_command_compare) --- */
+
+/* The timeline and heap runs after the timed ones; a failure before them leaves the heap
+ * figures unavailable with the reason. */
+static int finish_runs(session *ss, int rc)
 {
-	const sc_command_options *o = ss->o;
-	for (size_t i = 0; i < o->warmup; i++) {
-		sc_run run;
-		int rc = run_checked(ss, "warmup", i, o->warmup, false, &run);
-		if (rc)
-			return rc;
-	}
-	int rc = timed_runs(ss);
 	if (!rc)
 		rc = timeline_run(ss);
 	if (!rc)
@@ -771,20 +774,19 @@ static int run_all(session *ss)
 	return rc;
 }
 
-int sc_command_profile(const sc_command_options *o, sc_profile *out, sc_command_failure *failure)
+int sc__command_session_new(const sc_command_options *o, sc_profile *out,
+                            sc_command_failure *failure, sc__command_session **s)
 {
-	sc_command_failure ignored;
-	if (!failure)
-		failure = &ignored;
+	*s = NULL;
 	*failure = (sc_command_failure){0};
-	if (!o || !out)
-		return SC_EINVAL;
 	*out = (sc_profile){0};
 	int rc = check_options(o);
 	if (rc)
 		return rc;
-
-	session ss = {
+	session *ss = malloc(sizeof *ss);
+	if (!ss)
+		return SC_ENOMEM;
+	*ss = (session){
 	    .o = o,
 	    .p = out,
 	    .failure = failure,
@@ -792,26 +794,27 @@ int sc_command_profile(const sc_command_options *o, sc_profile *out, sc_command_
 	    .min_maxrss_kb = -1,
 	    .last_wall_s = NAN,
 	};
-	char **shell = NULL;
-	if (o->shell && !(shell = shell_argv(o->argv)))
+	if (o->shell && !(ss->shell = shell_argv(o->argv))) {
+		free(ss);
 		return SC_ENOMEM;
-	ss.argv = shell ? shell : (char **)o->argv;
-	ss.cmdline = join_command(o);
-	rc = ss.cmdline ? fill_identity(&ss) : SC_ENOMEM;
+	}
+	ss->argv = ss->shell ? ss->shell : (char **)o->argv;
+	ss->cmdline = join_command(o);
+	rc = ss->cmdline ? fill_identity(ss) : SC_ENOMEM;
 
 	int out_fd, err_fd, owned = -1;
 	if (!rc)
-		rc = open_output(&ss, &out_fd, &err_fd, &owned);
+		rc = open_output(ss, &out_fd, &err_fd, &owned);
 	if (!rc) {
-		rc = sc__spawner_new(o->spawner_path, out_fd, err_fd, &ss.spawner);
+		rc = sc__spawner_new(o->spawner_path, out_fd, err_fd, &ss->spawner);
 		if (rc) {
 			/* Not the command's fault: the helper is missing or could not start. */
 			if (rc == SC_ENOTFOUND)
-				fail(&ss, "run", 0, ENOENT,
+				fail(ss, "run", 0, ENOENT,
 				     "the helper shotclock-spawner was not found (set "
 				     "SHOTCLOCK_SPAWNER to its path)");
 			else
-				fail(&ss, "run", 0, errno,
+				fail(ss, "run", 0, errno,
 				     "the helper shotclock-spawner could not be started: %s",
 				     strerror(errno));
 			rc = SC_ESPAWN;
@@ -819,19 +822,51 @@ int sc_command_profile(const sc_command_options *o, sc_profile *out, sc_command_
 	}
 	if (owned >= 0)
 		close(owned); /* the spawner holds its own copies */
-	if (!rc) {
-		rc = run_all(&ss);
-		check_spawner_floor(&ss);
-		sc__spawner_free(ss.spawner);
-	}
-	free(shell);
-	free(ss.cmdline);
-
-	if (rc && rc != SC_ECOMMAND) {
+	if (rc) {
+		free(ss->shell);
+		free(ss->cmdline);
+		free(ss);
 		sc_profile_release(out);
 		return rc;
 	}
-	fill_memory(&ss);
+	*s = ss;
+	return 0;
+}
+
+int sc__command_session_warmup(sc__command_session *ss, size_t index)
+{
+	sc_run run;
+	int rc = run_checked(ss, "warmup", index, ss->o->warmup, false, &run);
+	if (rc)
+		ss->warmup_failed = true;
+	return rc;
+}
+
+int sc__command_session_step(sc__command_session *ss, size_t planned)
+{
+	return push_timed_run(ss, planned);
+}
+
+int sc__command_session_finish(sc__command_session *ss, int rc)
+{
+	sc_profile *out = ss->p;
+	sc__region_channel_collect(ss->regions, out); /* before the timeline run: timed runs only */
+	ss->regions = NULL;
+	/* A failed warm-up ends the profile before any run that counts: nothing more is run. */
+	if (!ss->warmup_failed)
+		rc = finish_runs(ss, rc);
+	check_spawner_floor(ss);
+	sc__spawner_free(ss->spawner);
+	free(ss->shell);
+	free(ss->cmdline);
+
+	if (rc && rc != SC_ECOMMAND) {
+		free(ss);
+		sc_profile_release(out);
+		return rc;
+	}
+	fill_memory(ss);
+	free(ss);
 	if (out->n_runs > 0) {
 		int derived = sc__profile_derive_from_runs(out);
 		if (derived && !rc) {
@@ -843,4 +878,23 @@ int sc_command_profile(const sc_command_options *o, sc_profile *out, sc_command_
 	/* Last: the leak finding reads the timeline and the heap run's blocks left at exit. */
 	sc__leak_from_command(out);
 	return rc;
+}
+
+int sc_command_profile(const sc_command_options *o, sc_profile *out, sc_command_failure *failure)
+{
+	sc_command_failure ignored;
+	if (!failure)
+		failure = &ignored;
+	*failure = (sc_command_failure){0};
+	if (!o || !out)
+		return SC_EINVAL;
+	sc__command_session *ss;
+	int rc = sc__command_session_new(o, out, failure, &ss);
+	if (rc)
+		return rc;
+	for (size_t i = 0; !rc && i < o->warmup; i++)
+		rc = sc__command_session_warmup(ss, i);
+	if (!rc)
+		rc = timed_runs(ss);
+	return sc__command_session_finish(ss, rc);
 }

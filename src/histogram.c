@@ -1,5 +1,5 @@
 /* histogram.c: the fixed-memory log-linear latency histogram (the HdrHistogram idea). */
-#include "shotclock.h"
+#include "internal.h"
 
 #include <float.h>
 #include <math.h>
@@ -137,4 +137,28 @@ void sc_histogram_merge(sc_histogram *dst, const sc_histogram *src)
 	dst->sum += src->sum;
 	dst->min = src->min < dst->min ? src->min : dst->min;
 	dst->max = src->max > dst->max ? src->max : dst->max;
+}
+
+void sc__histogram_record_n(sc_histogram *h, uint64_t value, uint64_t count)
+{
+	if (!count)
+		return;
+	h->counts[bucket_of(value)] += count;
+	h->total += count;
+	h->sum += (unsigned __int128)value * count;
+	h->min = value < h->min ? value : h->min;
+	h->max = value > h->max ? value : h->max;
+}
+
+void sc__histogram_each(const sc_histogram *h, sc__histogram_bucket_fn fn, void *ctx)
+{
+	for (unsigned i = 0; i < N_BUCKETS; i++) {
+		if (!h->counts[i])
+			continue;
+		uint64_t lowest, width;
+		bucket_range(i, &lowest, &width);
+		uint64_t mid = lowest + (width - 1) / 2;
+		/* The midpoint, kept inside what was recorded, as the percentiles report it. */
+		fn(ctx, mid < h->min ? h->min : mid > h->max ? h->max : mid, h->counts[i]);
+	}
 }

@@ -192,6 +192,24 @@ int sc__spawner_fd(const sc__spawner *s);
  * died (errno value in *err_no, which may be NULL). */
 int sc__spawner_finish(sc__spawner *s, sc__exit *out, int *err_no);
 
+/* ---- command.c: one command's profile, run step by step ------------------------------------ */
+
+/*
+ * sc_command_profile is new, warm-ups, steps, finish; sc_command_compare interleaves the steps
+ * of several sessions. _new checks o, starts the session's spawner and fills out's identity
+ * (on failure out is released and failure filled). _warmup runs warm-up run `index`; _step one
+ * timed run appended to out->runs (planned: for progress). Each returns 0 or the run's error
+ * with *failure filled (SC_ECOMMAND: the run failed and !o->ignore_failure; a timed run is kept).
+ * _finish(s, rc), with rc the first error of the steps (0 if none), runs the timeline and heap
+ * runs unless rc, derives the figures, frees s and returns sc_command_profile's status.
+ */
+typedef struct sc__command_session sc__command_session;
+int sc__command_session_new(const sc_command_options *o, sc_profile *out,
+                            sc_command_failure *failure, sc__command_session **s);
+int sc__command_session_warmup(sc__command_session *s, size_t index);
+int sc__command_session_step(sc__command_session *s, size_t planned);
+int sc__command_session_finish(sc__command_session *s, int rc);
+
 /* ---- sampler.c: RSS and CPU timeline of a process tree ------------------------------------- */
 
 typedef struct sc__sampler sc__sampler;
@@ -297,6 +315,14 @@ typedef void (*sc__region_body)(sc_profile *prof, void *arg);
 int sc__profile_region(sc_profiler *p, const char *name, const char *kind, uint64_t n_samples,
                        sc__region_body body, void *arg);
 
+/* profile.c, for sc_compare: one call of fn measured as sc_profile_comprehensive measures it
+ * (memory, resources, heap region) into a new profile *out that is not recorded, and its wall
+ * time in *total_ns; out->time is left for the caller to fill. Returns 0 or SC_ENOMEM. */
+int sc__profile_measure_call(sc_profiler *p, const char *name, sc_workload_fn fn, void *ctx,
+                             uint64_t n_samples, sc_profile *out, uint64_t *total_ns);
+/* Moves *prof into p's record (p NULL: releases it). Returns 0 or SC_ENOMEM (then released). */
+int sc__profiler_record(sc_profiler *p, sc_profile *prof);
+
 /* ---- warnings.c: hyperfine-style warnings about the measurement ---------------------------- */
 
 /* Adds to p->warnings what p's runs call for: runs shorter than 5 ms, outliers, a first run much
@@ -357,6 +383,16 @@ double sc__analyze_confidence(const sc_profile *p);
 /* Fills r->recommendations from r->bottlenecks (the last step of sc_report_analyze). */
 int sc__advise(sc_report *r);
 
+/* ---- export/: one file per format behind one interface (export.c dispatches) ------------- */
+
+/* Each renders r to fp: json.c (canonical), markdown.c, csv.c, html.c. Returns 0, SC_ENOMEM, or
+ * SC_EIO when a write failed (fp's error flag is set). sc_report_export makes it atomic. */
+typedef int (*sc__export_fn)(const sc_report *r, FILE *fp);
+int sc__export_json(const sc_report *r, FILE *fp);
+int sc__export_markdown(const sc_report *r, FILE *fp);
+int sc__export_csv(const sc_report *r, FILE *fp);
+int sc__export_html(const sc_report *r, FILE *fp);
+
 /* ---- atomic_file.c: write-then-rename ------------------------------------------------------ */
 
 /* Opens a temporary file beside path (same directory, so rename is atomic). */
@@ -370,5 +406,60 @@ int sc__atomic_open(sc__atomic_file *af, const char *path);
 int sc__atomic_commit(sc__atomic_file *af);
 /* Removes the temporary file without touching path. */
 void sc__atomic_abort(sc__atomic_file *af);
+
+/* ---- region.c, region_channel.c: in-process regions (docs/metrics.md, "Regions") ---------- */
+
+/* histogram.c: count values of one value at once, and every non-empty bucket (its midpoint, kept
+ * inside [min, max]) with its count, in ascending order. */
+void sc__histogram_record_n(sc_histogram *h, uint64_t value, uint64_t count);
+typedef void (*sc__histogram_bucket_fn)(void *ctx, uint64_t value, uint64_t count);
+void sc__histogram_each(const sc_histogram *h, sc__histogram_bucket_fn fn, void *ctx);
+
+/* A profiler's table of regions; NULL until the first sc_region_begin. */
+typedef struct sc__regions sc__regions;
+/* profile.c: the profiler's current table and its clock. */
+sc__regions **sc__profiler_regions(sc_profiler *p);
+sc__regions *sc__profiler_regions_const(const sc_profiler *p);
+sc__clock sc__profiler_clock(const sc_profiler *p);
+/* Sends the table to the channel (when SHOTCLOCK_REGIONS is set) and frees it. */
+void sc__regions_free(sc__regions *r);
+/* Around a measured profile: push sets the profiler's table aside (returned) so that regions
+ * entered meanwhile start a new one; pop moves that one's figures into prof->regions (regions
+ * still open are closed and flagged), shares of the top level relative to prof's total time,
+ * and puts the saved table back. */
+sc__regions *sc__regions_push(sc_profiler *p);
+void sc__regions_pop(sc_profiler *p, sc__regions *saved, sc_profile *prof);
+/* The profile of kind "regions" of the regions entered outside any profile, added to r; nothing
+ * when there are none. */
+int sc__regions_report(const sc_profiler *p, sc_report *r);
+
+/* One region as the channel carries it, in nanoseconds. */
+typedef struct sc__region_rec {
+	const char *name;
+	const char *parent;
+	int depth;
+	uint64_t calls;
+	uint64_t total_ns;
+	uint64_t self_ns;
+	double memory_increase_mb; /* NAN unknown */
+	int64_t allocations;       /* -1 unknown */
+	int64_t bytes_allocated;
+	const sc_histogram *ticks; /* per call, in ticks of ns_per_tick */
+	double ns_per_tick;
+} sc__region_rec;
+/* Appends one self-delimiting record of recs to the file at path with one write(2). */
+int sc__region_channel_write(const char *path, const sc__region_rec *recs, size_t n);
+/* The collector's side: a private directory holding the channel file. */
+typedef struct sc__region_channel sc__region_channel;
+#define SC__REGIONS_ENV "SHOTCLOCK_REGIONS"
+/* Best effort: NULL when the directory cannot be made (the profile then has no regions). */
+sc__region_channel *sc__region_channel_new(void);
+/* Our environment plus SHOTCLOCK_REGIONS=<path> (NULL channel: NULL, our environment). */
+char *const *sc__region_channel_envp(const sc__region_channel *c);
+/* Merges every record into p->regions as means per timed run (p->runs set); frees c. */
+void sc__region_channel_collect(sc__region_channel *c, sc_profile *p);
+/* Parses the channel's text into p->regions over n_runs runs (pure; tests, fuzzing). */
+int sc__region_channel_parse(const char *text, size_t len, size_t n_runs, double run_time_s,
+                             sc_profile *p);
 
 #endif

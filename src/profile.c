@@ -16,6 +16,7 @@ struct sc_profiler {
 	size_t n_profiles;
 	size_t cap_profiles;
 	int status;
+	sc__regions *regions; /* region.c: the table regions are entered into now */
 };
 
 sc_profiler *sc_profiler_new(void)
@@ -30,6 +31,7 @@ void sc_profiler_free(sc_profiler *p)
 {
 	if (!p)
 		return;
+	sc__regions_free(p->regions);
 	for (size_t i = 0; i < p->n_profiles; i++)
 		sc_profile_release(&p->profiles[i]);
 	free(p->profiles);
@@ -44,6 +46,21 @@ int sc_profiler_status(const sc_profiler *p)
 void sc__profiler_set_clock(sc_profiler *p, sc__clock clock)
 {
 	p->clock = clock;
+}
+
+sc__regions **sc__profiler_regions(sc_profiler *p)
+{
+	return &p->regions;
+}
+
+sc__regions *sc__profiler_regions_const(const sc_profiler *p)
+{
+	return p->regions;
+}
+
+sc__clock sc__profiler_clock(const sc_profiler *p)
+{
+	return p->clock;
 }
 
 static void set_status(sc_profiler *p, int err)
@@ -91,6 +108,8 @@ int sc_report_create(const sc_profiler *p, sc_report **out)
 		if (!err && (err = sc_report_add_profile(r, &copy)) != 0)
 			sc_profile_release(&copy);
 	}
+	if (!err)
+		err = sc__regions_report(p, r); /* the regions entered outside any profile */
 	if (err) {
 		sc_report_free(r);
 		r = NULL;
@@ -334,6 +353,7 @@ void *sc_profile_comprehensive(sc_profiler *p, const char *name, sc_workload_fn 
 	sc__clock clock = p ? p->clock : sc__clock_real();
 	sc_profile prof;
 	profile_start(&prof, name, "function", n_samples);
+	sc__regions *outer = sc__regions_push(p); /* regions entered in fn belong to prof */
 	measure m;
 	measure_begin(&prof, &m);
 	uint64_t t0 = clock.now_ns(clock.ctx);
@@ -341,6 +361,7 @@ void *sc_profile_comprehensive(sc_profiler *p, const char *name, sc_workload_fn 
 	uint64_t total_ns = clock.now_ns(clock.ctx) - t0;
 	measure_end(&prof, &m, (double)total_ns / 1e9);
 	set_time(&prof, total_ns);
+	sc__regions_pop(p, outer, &prof);
 	/* One time for the whole call says nothing about how the samples inside it varied. */
 	sc__unavailable_push(&prof, "time.latency_ms",
 	                     "only the whole call was timed; use sc_profile_samples for per-sample "
@@ -434,6 +455,7 @@ int sc_profile_samples(sc_profiler *p, const char *name, sc_sample_fn fn, void *
 	}
 	sc_profile prof;
 	profile_start(&prof, name, "samples", n_samples);
+	sc__regions *outer = sc__regions_push(p); /* regions entered in fn belong to prof */
 	measure m;
 	measure_begin(&prof, &m);
 	uint64_t total_ns;
@@ -446,6 +468,7 @@ int sc_profile_samples(sc_profiler *p, const char *name, sc_sample_fn fn, void *
 		total_ns = time_samples_clock(clock, fn, ctx, n_samples, h);
 	measure_end(&prof, &m, (double)total_ns / 1e9);
 	set_time(&prof, total_ns);
+	sc__regions_pop(p, outer, &prof);
 	prof.latency = latency_from(h, ns_per_tick);
 	sc_histogram_free(h);
 	fill_outputs(&prof, memory, time);
@@ -471,6 +494,31 @@ int sc__profile_region(sc_profiler *p, const char *name, const char *kind, uint6
 	                     "only the whole region was timed; use sc_profile_samples for "
 	                     "per-sample percentiles");
 	return record(p, &prof);
+}
+
+/* ---- one call, measured for sc_compare (compare.c) ------------------------------------------ */
+
+int sc__profile_measure_call(sc_profiler *p, const char *name, sc_workload_fn fn, void *ctx,
+                             uint64_t n_samples, sc_profile *out, uint64_t *total_ns)
+{
+	sc__clock clock = p ? p->clock : sc__clock_real();
+	profile_start(out, name, "function", n_samples);
+	if (!out->name) {
+		sc_profile_release(out);
+		return SC_ENOMEM;
+	}
+	measure m;
+	measure_begin(out, &m);
+	uint64_t t0 = clock.now_ns(clock.ctx);
+	fn(ctx);
+	*total_ns = clock.now_ns(clock.ctx) - t0;
+	measure_end(out, &m, (double)*total_ns / 1e9);
+	return 0;
+}
+
+int sc__profiler_record(sc_profiler *p, sc_profile *prof)
+{
+	return record(p, prof);
 }
 
 /* ---- command profiles: figures derived from the runs -------------------------------------- */

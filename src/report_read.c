@@ -1,4 +1,5 @@
 /* report_read.c: reading a JSON report (shotclock.report/1) back into the report model. */
+#define _GNU_SOURCE /* sigabbrev_np */
 #include "internal.h"
 
 #include <errno.h>
@@ -12,10 +13,10 @@
  * Reports come from users and CI, so nothing in one is trusted: every field is checked for its
  * type, and a problem becomes one line naming the file and the field ("old.json:
  * profiles[0].runs[2].wall_s: expected a number, found a string"), or the line and column for
- * text that is not JSON. Fields the reader does not use (timeline, heap sites, warnings) are
- * skipped; a field that is absent or null reads as not measured (NAN, -1), the way the exporter
- * writes figures it could not measure, so that reports of later versions of the same schema
- * (additive changes only) still read.
+ * text that is not JSON. Everything an export shows is read (`shotclock report` re-renders a saved
+ * report in any format); a field that is absent or null reads as not measured (NAN, -1), the way
+ * the exporter writes figures it could not measure, so that reports of later versions of the same
+ * schema (additive changes only) and of earlier ones without the newer sections still read.
  */
 
 /* The report nests 6 levels deep; no honest report is near this. */
@@ -181,6 +182,62 @@ static int get_choice(reader *rd, const json_t *obj, const char *key, const char
 	return rc;
 }
 
+/* An array member, or NULL when absent or null; anything else is an error. */
+static int get_array(reader *rd, const json_t *obj, const char *key, const json_t **out)
+{
+	const json_t *j = json_object_get(obj, key);
+	*out = NULL;
+	if (!j || json_is_null(j))
+		return 0;
+	if (!json_is_array(j))
+		return wrong_type(rd, key, "an array", j);
+	*out = j;
+	return 0;
+}
+
+/* A string member copied with strdup into *out (NULL when absent, null or ""). */
+static int get_strdup(reader *rd, const json_t *obj, const char *key, char **out)
+{
+	const json_t *j = json_object_get(obj, key);
+	*out = NULL;
+	if (!j || json_is_null(j))
+		return 0;
+	if (!json_is_string(j))
+		return wrong_type(rd, key, "a string", j);
+	if (json_string_length(j) == 0)
+		return 0;
+	*out = strdup(json_string_value(j));
+	return *out ? 0 : SC_ENOMEM;
+}
+
+/* Calls each(rd, element, i, ctx) for every element of array (which may be NULL), with
+ * "key[i]" on the path; every element must be an object. */
+typedef int (*element_fn)(reader *rd, const json_t *element, size_t i, void *ctx);
+static int each_object(reader *rd, const char *key, const json_t *array, element_fn each, void *ctx)
+{
+	size_t outer = push_key(rd, key);
+	int rc = 0;
+	for (size_t i = 0; !rc && array && i < json_array_size(array); i++) {
+		size_t len = push_index(rd, i);
+		const json_t *e = json_array_get(array, i);
+		rc = json_is_object(e) ? each(rd, e, i, ctx)
+		                       : fail(rd, "expected an object, found %s", type_name(e));
+		pop(rd, len);
+	}
+	pop(rd, outer);
+	return rc;
+}
+
+/* calloc for n elements of size, where n == 0 is no allocation and no error. */
+static int alloc_array(void **out, size_t n, size_t size)
+{
+	*out = NULL;
+	if (n == 0)
+		return 0;
+	*out = calloc(n, size);
+	return *out ? 0 : SC_ENOMEM;
+}
+
 /* ---- sections ---------------------------------------------------------------------------------
  */
 
@@ -248,9 +305,21 @@ static int read_run(reader *rd, const json_t *j, sc_run *r)
 		return rc;
 	}
 	r->exit_code = exit_code > 255 ? 255 : (int)exit_code;
-	/* The signal is written by name; which one does not matter to checks and baselines. */
+	/* The signal is written by name ("SIGSEGV", or its number when it has none); a name this
+	 * system does not know reads as -1: signalled, which one unknown. */
 	const json_t *sig = json_object_get(j, "signal");
-	r->signal = sig && !json_is_null(sig) ? -1 : 0;
+	r->signal = 0;
+	if (sig && !json_is_null(sig)) {
+		const char *name = json_is_string(sig) ? json_string_value(sig) : "";
+		r->signal = -1;
+		for (int k = 1; k < 65; k++) {
+			const char *abbrev = sigabbrev_np(k);
+			if (abbrev && strncmp(name, "SIG", 3) == 0 && strcmp(name + 3, abbrev) == 0)
+				r->signal = k;
+		}
+		if (r->signal < 0 && name[0] >= '1' && name[0] <= '9' && strlen(name) < 4)
+			r->signal = atoi(name);
+	}
 	return 0;
 }
 
@@ -359,6 +428,18 @@ static int read_time(reader *rd, const json_t *t, sc_profile *p)
 	return rc;
 }
 
+static int read_timeline_point(reader *rd, const json_t *j, size_t i, void *ctx)
+{
+	sc_timeline_point *t = &((sc_profile *)ctx)->timeline[i];
+	int64_t processes = -1;
+	int rc = get_real(rd, j, "t_s", &t->t_s);
+	rc = rc ? rc : get_real(rd, j, "rss_mb", &t->rss_mb);
+	rc = rc ? rc : get_real(rd, j, "cpu_percent", &t->cpu_percent);
+	rc = rc ? rc : get_count(rd, j, "processes", &processes);
+	t->processes = processes > INT32_MAX ? -1 : (int)processes;
+	return rc;
+}
+
 static int read_memory(reader *rd, const json_t *m, sc_profile *p)
 {
 	sc_memory_profile *mem = &p->memory;
@@ -377,7 +458,66 @@ static int read_memory(reader *rd, const json_t *m, sc_profile *p)
 	rc = rc ? rc : get_count(rd, m, "minor_faults", &mem->minor_faults);
 	rc = rc ? rc : get_count(rd, m, "major_faults", &mem->major_faults);
 	rc = rc ? rc : get_real(rd, m, "timeline_interval_s", &p->timeline_interval_s);
+	const json_t *timeline = NULL;
+	rc = rc ? rc : get_array(rd, m, "timeline", &timeline);
+	size_t n = timeline ? json_array_size(timeline) : 0;
+	rc = rc ? rc : alloc_array((void **)&p->timeline, n, sizeof *p->timeline);
+	if (!rc)
+		p->n_timeline = n;
+	return rc ? rc : each_object(rd, "timeline", timeline, read_timeline_point, p);
+}
+
+/* Bucket k holds sizes [2^(k-1), 2^k), bucket 0 size 0: the bucket is found from min_bytes. */
+static int read_size_bucket(reader *rd, const json_t *j, size_t i, void *ctx)
+{
+	(void)i;
+	sc_heap_profile *h = ctx;
+	int64_t min = -1, allocations = -1;
+	int rc = get_count(rd, j, "min_bytes", &min);
+	rc = rc ? rc : get_count(rd, j, "allocations", &allocations);
+	if (rc)
+		return rc;
+	if (min < 0 || (min & (min - 1)) != 0)
+		return fail(rd, "min_bytes: expected 0 or a power of two");
+	size_t k = 0;
+	while (min > 0 && k < SC_HEAP_SIZE_BUCKETS - 1 && ((int64_t)1 << k) <= min)
+		k++;
+	h->size_buckets[k] = allocations > 0 ? (uint64_t)allocations : 0;
+	return 0;
+}
+
+static int read_frame(reader *rd, const json_t *j, size_t i, void *ctx)
+{
+	sc_heap_frame *f = &((sc_heap_frame *)ctx)[i];
+	int64_t address = -1, offset = -1, line = -1;
+	int rc = get_count(rd, j, "address", &address);
+	rc = rc ? rc : get_strdup(rd, j, "module", &f->module);
+	rc = rc ? rc : get_count(rd, j, "offset", &offset);
+	rc = rc ? rc : get_strdup(rd, j, "function", &f->function);
+	rc = rc ? rc : get_strdup(rd, j, "file", &f->file);
+	rc = rc ? rc : get_count(rd, j, "line", &line);
+	f->address = address > 0 ? (uint64_t)address : 0;
+	f->offset = offset > 0 ? (uint64_t)offset : 0;
+	f->line = line > 0 && line <= INT32_MAX ? (int)line : 0;
 	return rc;
+}
+
+static int read_site(reader *rd, const json_t *j, size_t i, void *ctx)
+{
+	sc_heap_site *s = &((sc_heap_profile *)ctx)->sites[i];
+	const json_t *frames = NULL;
+	int rc = get_real(rd, j, "allocations", &s->allocations);
+	rc = rc ? rc : get_real(rd, j, "bytes", &s->bytes);
+	rc = rc ? rc : get_real(rd, j, "leaked_blocks", &s->leaked_blocks);
+	rc = rc ? rc : get_real(rd, j, "leaked_bytes", &s->leaked_bytes);
+	rc = rc ? rc : get_real(rd, j, "lost_bytes", &s->lost_bytes);
+	rc = rc ? rc : get_real(rd, j, "bytes_error", &s->bytes_error);
+	rc = rc ? rc : get_array(rd, j, "frames", &frames);
+	size_t n = frames ? json_array_size(frames) : 0;
+	rc = rc ? rc : alloc_array((void **)&s->frames, n, sizeof *s->frames);
+	if (!rc)
+		s->n_frames = n;
+	return rc ? rc : each_object(rd, "frames", frames, read_frame, s->frames);
 }
 
 static int read_heap(reader *rd, const json_t *h, sc_heap_profile *out)
@@ -421,7 +561,15 @@ static int read_heap(reader *rd, const json_t *h, sc_heap_profile *out)
 	rc = rc ? rc : get_real(rd, h, "run_peak_rss_mb", &out->run_peak_rss_mb);
 	out->sample_bytes = sample_bytes > 0 ? (uint64_t)sample_bytes : 0;
 	out->processes = processes > 0 ? (size_t)processes : 0;
-	return rc;
+	const json_t *sizes = NULL, *sites = NULL;
+	rc = rc ? rc : get_array(rd, h, "size_histogram", &sizes);
+	rc = rc ? rc : each_object(rd, "size_histogram", sizes, read_size_bucket, out);
+	rc = rc ? rc : get_array(rd, h, "sites", &sites);
+	size_t n = sites ? json_array_size(sites) : 0;
+	rc = rc ? rc : alloc_array((void **)&out->sites, n, sizeof *out->sites);
+	if (!rc)
+		out->n_sites = n;
+	return rc ? rc : each_object(rd, "sites", sites, read_site, out);
 }
 
 static int read_resources(reader *rd, const json_t *r, sc_resources *out)
@@ -450,6 +598,92 @@ static int read_resources(reader *rd, const json_t *r, sc_resources *out)
 	        : get_count(rd, r, "involuntary_context_switches",
 	                    &out->involuntary_context_switches);
 	return rc;
+}
+
+static int read_leak(reader *rd, const json_t *l, sc_leak_result *out)
+{
+	static const char *const verdicts[] = {"leak", "plateau", "none", "unknown", NULL};
+	static const char *const bases[] = {"live heap", "rss", NULL};
+	*out = (sc_leak_result){0};
+	if (!l)
+		return 0;
+	int64_t iterations = -1, warmup = -1;
+	out->slope_ci95_low = out->slope_ci95_high = NAN;
+	int rc = get_choice(rd, l, "verdict", verdicts, "unknown", &out->verdict);
+	rc = rc ? rc : get_choice(rd, l, "basis", bases, NULL, &out->basis);
+	rc = rc ? rc : get_count(rd, l, "iterations", &iterations);
+	rc = rc ? rc : get_count(rd, l, "warmup", &warmup);
+	rc = rc ? rc : get_real(rd, l, "slope_bytes", &out->slope_bytes);
+	rc = rc ? rc : get_real(rd, l, "second_half_slope_bytes", &out->second_half_slope_bytes);
+	rc = rc ? rc : get_real(rd, l, "total_growth_bytes", &out->total_growth_bytes);
+	rc = rc ? rc : get_text(rd, l, "reason", out->reason, sizeof out->reason);
+	out->iterations = iterations > 0 ? (size_t)iterations : 0;
+	out->warmup = warmup > 0 ? (size_t)warmup : 0;
+	const json_t *ci = json_object_get(l, "slope_ci95_bytes");
+	if (!rc && json_is_array(ci) && json_array_size(ci) == 2 &&
+	    json_is_number(json_array_get(ci, 0)) && json_is_number(json_array_get(ci, 1))) {
+		out->slope_ci95_low = json_number_value(json_array_get(ci, 0));
+		out->slope_ci95_high = json_number_value(json_array_get(ci, 1));
+	}
+	return rc;
+}
+
+static int read_warning(reader *rd, const json_t *j, size_t i, void *ctx)
+{
+	sc_profile *p = ctx;
+	if (i >= SC_MAX_WARNINGS)
+		return 0;
+	sc_warning *w = &p->warnings[i];
+	p->n_warnings = i + 1;
+	int rc = get_text(rd, j, "id", w->id, sizeof w->id);
+	rc = rc ? rc : get_text(rd, j, "message", w->message, sizeof w->message);
+	return rc ? rc : get_text(rd, j, "action", w->action, sizeof w->action);
+}
+
+/* A region (sc_region_stats), by the names of its fields. */
+static int read_region(reader *rd, const json_t *j, size_t i, void *ctx)
+{
+	sc_region_stats *g = &((sc_profile *)ctx)->regions[i];
+	int64_t depth = -1, calls = -1;
+	const json_t *latency = NULL;
+	int rc = get_text(rd, j, "name", g->name, sizeof g->name);
+	rc = rc ? rc : get_text(rd, j, "parent", g->parent, sizeof g->parent);
+	rc = rc ? rc : get_count(rd, j, "depth", &depth);
+	rc = rc ? rc : get_count(rd, j, "calls", &calls);
+	rc = rc ? rc : get_real(rd, j, "total_s", &g->total_s);
+	rc = rc ? rc : get_real(rd, j, "self_s", &g->self_s);
+	rc = rc ? rc : get_real(rd, j, "share", &g->share);
+	rc = rc ? rc : get_object(rd, j, "latency_ms", &latency);
+	rc = rc ? rc : get_real(rd, j, "memory_increase_mb", &g->memory_increase_mb);
+	rc = rc ? rc : get_count(rd, j, "allocations", &g->allocations);
+	rc = rc ? rc : get_count(rd, j, "bytes_allocated", &g->bytes_allocated);
+	if (rc)
+		return rc;
+	g->depth = depth > 0 && depth < 1000 ? (int)depth : 0;
+	g->calls = calls > 0 ? (uint64_t)calls : 0;
+	size_t len = push_key(rd, "latency_ms");
+	rc = read_latency(rd, latency, &g->latency);
+	pop(rd, len);
+	return rc;
+}
+
+static int read_profile_lists(reader *rd, const json_t *j, sc_profile *p)
+{
+	const json_t *leak = NULL, *warnings = NULL, *regions = NULL;
+	int rc = get_object(rd, j, "leak", &leak);
+	rc = rc ? rc : get_array(rd, j, "warnings", &warnings);
+	rc = rc ? rc : get_array(rd, j, "regions", &regions);
+	if (rc)
+		return rc;
+	size_t len = push_key(rd, "leak");
+	rc = read_leak(rd, leak, &p->leak);
+	pop(rd, len);
+	rc = rc ? rc : each_object(rd, "warnings", warnings, read_warning, p);
+	size_t n = regions ? json_array_size(regions) : 0;
+	rc = rc ? rc : alloc_array((void **)&p->regions, n, sizeof *p->regions);
+	if (!rc)
+		p->n_regions = n;
+	return rc ? rc : each_object(rd, "regions", regions, read_region, p);
 }
 
 /* The reasons of figures not measured: the checks quote them. */
@@ -531,7 +765,157 @@ static int read_profile(reader *rd, const json_t *j, sc_profile *p)
 		SECTION(rd, "resources", read_resources(rd, resources, &p->resources));
 	if (!rc)
 		rc = read_unavailable(rd, j, p);
+	if (!rc)
+		rc = read_profile_lists(rd, j, p);
 	return rc;
+}
+
+/* ---- the analysis ------------------------------------------------------------------------ */
+
+static int read_bottleneck(reader *rd, const json_t *j, size_t i, void *ctx)
+{
+	static const char *const severities[] = {"info", "warning", "critical", NULL};
+	sc_bottleneck *b = &((sc_report *)ctx)->bottlenecks[i];
+	const char *severity;
+	const json_t *evidence = NULL;
+	int rc = get_text(rd, j, "id", b->id, sizeof b->id);
+	rc = rc ? rc : get_choice(rd, j, "severity", severities, "info", &severity);
+	rc = rc ? rc : get_text(rd, j, "profile", b->profile, sizeof b->profile);
+	rc = rc ? rc : get_text(rd, j, "region", b->region, sizeof b->region);
+	rc = rc ? rc : get_text(rd, j, "message", b->message, sizeof b->message);
+	rc = rc ? rc : get_real(rd, j, "share", &b->share);
+	rc = rc ? rc : get_real(rd, j, "confidence", &b->confidence);
+	rc = rc ? rc : get_object(rd, j, "evidence", &evidence);
+	if (rc)
+		return rc;
+	b->severity = severity[0] == 'c'   ? SC_SEVERITY_CRITICAL
+	              : severity[0] == 'w' ? SC_SEVERITY_WARNING
+	                                   : SC_SEVERITY_INFO;
+	/* Evidence units live in the names ("_ms", "_percent"); the unit field is not written. */
+	const char *key;
+	const json_t *value;
+	json_object_foreach((json_t *)evidence, key, value)
+	{
+		if (b->n_evidence == SC_MAX_EVIDENCE)
+			break;
+		sc_evidence *e = &b->evidence[b->n_evidence++];
+		snprintf(e->name, sizeof e->name, "%s", key);
+		e->value = json_is_number(value) ? json_number_value(value) : NAN;
+	}
+	return 0;
+}
+
+static int read_recommendation(reader *rd, const json_t *j, size_t i, void *ctx)
+{
+	sc_recommendation *c = &((sc_report *)ctx)->recommendations[i];
+	int rc = get_text(rd, j, "id", c->id, sizeof c->id);
+	rc = rc ? rc : get_text(rd, j, "finding", c->finding, sizeof c->finding);
+	rc = rc ? rc : get_text(rd, j, "profile", c->profile, sizeof c->profile);
+	rc = rc ? rc : get_text(rd, j, "action", c->action, sizeof c->action);
+	rc = rc ? rc : get_text(rd, j, "expected", c->expected, sizeof c->expected);
+	rc = rc ? rc : get_text(rd, j, "evidence", c->evidence, sizeof c->evidence);
+	return rc ? rc : get_real(rd, j, "share", &c->share);
+}
+
+static int read_check(reader *rd, const json_t *j, size_t i, void *ctx)
+{
+	sc_check *c = &((sc_report *)ctx)->checks[i];
+	int rc = get_text(rd, j, "name", c->name, sizeof c->name);
+	rc = rc ? rc : get_text(rd, j, "profile", c->profile, sizeof c->profile);
+	rc = rc ? rc : get_text(rd, j, "metric", c->metric, sizeof c->metric);
+	rc = rc ? rc : get_text(rd, j, "op", c->op, sizeof c->op);
+	rc = rc ? rc : get_real(rd, j, "limit", &c->limit);
+	rc = rc ? rc : get_real(rd, j, "value", &c->value);
+	rc = rc ? rc : get_real(rd, j, "bound", &c->bound);
+	rc = rc ? rc : get_bool(rd, j, "pass", &c->pass);
+	return rc ? rc : get_text(rd, j, "reason", c->reason, sizeof c->reason);
+}
+
+static int read_regression(reader *rd, const json_t *j, size_t i, void *ctx)
+{
+	static const char *const methods[] = {"welch-t", "exact", "point", NULL};
+	sc_regression *g = &((sc_report *)ctx)->regressions[i];
+	int rc = get_text(rd, j, "profile", g->profile, sizeof g->profile);
+	rc = rc ? rc : get_text(rd, j, "metric", g->metric, sizeof g->metric);
+	rc = rc ? rc : get_real(rd, j, "old_value", &g->old_value);
+	rc = rc ? rc : get_real(rd, j, "new_value", &g->new_value);
+	rc = rc ? rc : get_real(rd, j, "change", &g->change);
+	rc = rc ? rc : get_real(rd, j, "change_error", &g->change_error);
+	rc = rc ? rc : get_choice(rd, j, "method", methods, NULL, &g->method);
+	rc = rc ? rc : get_bool(rd, j, "regression", &g->regression);
+	return rc ? rc : get_bool(rd, j, "improvement", &g->improvement);
+}
+
+static int read_comparison_entry(reader *rd, const json_t *j, size_t i, void *ctx)
+{
+	sc_comparison_entry *c = &((sc_report *)ctx)->comparison[i];
+	int64_t rank = -1;
+	int rc = get_text(rd, j, "profile", c->profile, sizeof c->profile);
+	rc = rc ? rc : get_count(rd, j, "rank", &rank);
+	rc = rc ? rc : get_real(rd, j, "relative_speed", &c->relative_speed);
+	rc = rc ? rc : get_real(rd, j, "relative_speed_error", &c->relative_speed_error);
+	rc = rc ? rc : get_bool(rd, j, "significant", &c->significant);
+	c->rank = rank > 0 ? (size_t)rank : i + 1;
+	return rc;
+}
+
+/* Reads root[key], an array (or null/absent: none), into a new array of n elements of size. */
+static int read_list(reader *rd, const json_t *root, const char *key, size_t size, void **items,
+                     size_t *n, element_fn each, sc_report *r)
+{
+	const json_t *a = NULL;
+	int rc = get_array(rd, root, key, &a);
+	size_t count = a ? json_array_size(a) : 0;
+	rc = rc ? rc : alloc_array(items, count, size);
+	if (rc)
+		return rc;
+	*n = count;
+	return each_object(rd, key, a, each, r);
+}
+
+/* "comparison": {"sort": ..., "ranking": [...]}; a bare array of entries reads too. */
+static int read_comparison(reader *rd, const json_t *root, sc_report *r)
+{
+	static const char *const sorts[] = {"throughput", "latency", "memory", NULL};
+	const json_t *c = json_object_get(root, "comparison");
+	if (!c || json_is_null(c))
+		return 0;
+	if (!json_is_object(c)) {
+		if (!json_is_array(c))
+			return wrong_type(rd, "comparison", "an object", c);
+		r->comparison_sort = "throughput";
+		return read_list(rd, root, "comparison", sizeof *r->comparison,
+		                 (void **)&r->comparison, &r->n_comparison, read_comparison_entry,
+		                 r);
+	}
+	size_t len = push_key(rd, "comparison");
+	int rc = get_choice(rd, c, "sort", sorts, "throughput", &r->comparison_sort);
+	const char *key = json_object_get(c, "ranking") ? "ranking" : "entries";
+	rc = rc ? rc
+	        : read_list(rd, c, key, sizeof *r->comparison, (void **)&r->comparison,
+	                    &r->n_comparison, read_comparison_entry, r);
+	pop(rd, len);
+	return rc;
+}
+
+static int read_analysis(reader *rd, const json_t *root, sc_report *r)
+{
+	static const char *const verdicts[] = {"pass", "fail", NULL};
+	int rc = read_list(rd, root, "bottlenecks", sizeof *r->bottlenecks,
+	                   (void **)&r->bottlenecks, &r->n_bottlenecks, read_bottleneck, r);
+	rc = rc ? rc
+	        : read_list(rd, root, "recommendations", sizeof *r->recommendations,
+	                    (void **)&r->recommendations, &r->n_recommendations,
+	                    read_recommendation, r);
+	rc = rc ? rc
+	        : read_list(rd, root, "checks", sizeof *r->checks, (void **)&r->checks,
+	                    &r->n_checks, read_check, r);
+	rc = rc ? rc
+	        : read_list(rd, root, "regressions", sizeof *r->regressions,
+	                    (void **)&r->regressions, &r->n_regressions, read_regression, r);
+	rc = rc ? rc : get_real(rd, root, "max_regression", &r->max_regression);
+	rc = rc ? rc : get_choice(rd, root, "verdict", verdicts, NULL, &r->verdict);
+	return rc ? rc : read_comparison(rd, root, r);
 }
 
 static int read_report(reader *rd, const json_t *root, sc_report *r)
@@ -584,7 +968,7 @@ static int read_report(reader *rd, const json_t *root, sc_report *r)
 		pop(rd, len);
 	}
 	pop(rd, outer);
-	return rc;
+	return rc ? rc : read_analysis(rd, root, r);
 }
 
 /*

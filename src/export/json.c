@@ -519,7 +519,44 @@ static json_t *regressions_json(const sc_report *r)
 	return a;
 }
 
+/* The components (docs/metrics.md, "Regions"): for a command, means per timed run. */
+static json_t *regions_json(const sc_profile *p)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < p->n_regions; i++) {
+		const sc_region_stats *g = &p->regions[i];
+		/* clang-format off */
+		a = append(a, json_pack("{s:o, s:o, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+			"name", text(g->name),
+			"parent", g->parent[0] ? text(g->parent) : json_null(),
+			"depth", g->depth,
+			"calls", uint_json(g->calls),
+			"total_s", real_or_null(g->total_s),
+			"self_s", real_or_null(g->self_s),
+			"share", real_or_null(g->share),
+			"latency_ms", latency_json(&g->latency),
+			"memory_increase_mb", real_or_null(g->memory_increase_mb),
+			"allocations", count_or_null(g->allocations),
+			"bytes_allocated", count_or_null(g->bytes_allocated)));
+		/* clang-format on */
+	}
+	return a;
+}
+
+static json_t *profile_fields_json(const sc_profile *p);
+
+/* A profile; "regions" only when it has some (an empty list would claim none were entered). */
 static json_t *profile_json(const sc_profile *p)
+{
+	json_t *o = profile_fields_json(p);
+	if (o && p->n_regions && json_object_set_new(o, "regions", regions_json(p)) != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *profile_fields_json(const sc_profile *p)
 {
 	/* clang-format off */
 	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
@@ -539,8 +576,28 @@ static json_t *profile_json(const sc_profile *p)
 	/* clang-format on */
 }
 
+/* The ranking of sc_report_rank: null when the profiles were not compared. */
+static json_t *comparison_json(const sc_report *r)
+{
+	if (!r->comparison_sort)
+		return json_null();
+	json_t *entries = json_array();
+	for (size_t i = 0; entries && i < r->n_comparison; i++) {
+		const sc_comparison_entry *e = &r->comparison[i];
+		/* clang-format off */
+		entries = append(entries, json_pack("{s:s, s:I, s:o, s:o, s:b}",
+			"profile", e->profile,
+			"rank", (json_int_t)e->rank,
+			"relative_speed", real_or_null(e->relative_speed),
+			"relative_speed_error", real_or_null(e->relative_speed_error),
+			"significant", e->significant));
+		/* clang-format on */
+	}
+	return json_pack("{s:s, s:o}", "sort", r->comparison_sort, "entries", entries);
+}
+
 /*
- * Sections DESIGN.md describes that nothing measures yet (cpu, regions, comparison) are left out
+ * Sections DESIGN.md describes that nothing measures yet (cpu, regions) are left out
  * rather than written empty: an empty list would claim that nothing was found. Later versions add
  * them without breaking readers.
  */
@@ -550,12 +607,13 @@ static json_t *report_json(const sc_report *r)
 	for (size_t i = 0; profiles && i < r->n_profiles; i++)
 		profiles = append(profiles, profile_json(&r->profiles[i]));
 	/* clang-format off */
-	return json_pack("{s:s, s:{s:s, s:s}, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	return json_pack("{s:s, s:{s:s, s:s}, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 		"schema", SC_REPORT_SCHEMA,
 		"tool", "name", "shotclock", "version", SC_VERSION,
 		"created", r->created,
 		"system", system_json(&r->system),
 		"profiles", profiles,
+		"comparison", comparison_json(r),
 		"bottlenecks", bottlenecks_json(r),
 		"recommendations", recommendations_json(r),
 		"checks", checks_json(r),
@@ -583,6 +641,19 @@ int sc_report_export_json(const sc_report *r, const char *path)
 		}
 	}
 	int saved_errno = errno; /* SC_EIO promises errno; freeing the tree must not change it */
+	json_decref(root);
+	errno = saved_errno;
+	return err;
+}
+
+/* The same document to an open stream (export.c: other destinations, and standard output). */
+int sc__export_json(const sc_report *r, FILE *fp)
+{
+	json_t *root = report_json(r);
+	if (!root)
+		return SC_ENOMEM;
+	int err = json_dumpf(root, fp, JSON_FLAGS) != 0 || fputc('\n', fp) == EOF ? SC_EIO : 0;
+	int saved_errno = errno;
 	json_decref(root);
 	errno = saved_errno;
 	return err;

@@ -56,7 +56,7 @@ no_finding() {
 if [ "$(getconf _NPROCESSORS_ONLN)" -ge 2 ]; then
 	analyse_expecting cpu-bound cpu -r 3 --no-timeline --no-heap -- "$SC_TARGETS/cpu_bound" 150
 	finding cpu cpu-bound
-	evidence cpu cpu-bound '.cpu_utilization >= 0.85 and .cpus >= 2 and .idle_cores > 0.5'
+	evidence cpu cpu-bound '(.cpu_utilization >= 0.85 or (.cpu_utilization >= 0.3 and .voluntary_context_switches <= 5)) and .cpus >= 2'
 	ok "cpu: multi-threading recommended" jq_true "$TMP/cpu.json" \
 		'[.recommendations[].id] | index("multi-threading") != null'
 	no_finding cpu io-bound

@@ -21,25 +21,25 @@ ok "check identical rerun: no regression" lacks "$TMP/out" "REGRESSION"
 ok "check identical rerun: total_time by Welch's t" out_has "total_time"
 ok "check identical rerun: verdict pass" out_has "Verdict: pass"
 
-sc run -r 10 -n 10 --name model --export-json "$slow" -- "$spin" 40
+sc run -r 10 -n 10 --name model --export-json "$slow" -- "$spin" 80
 ok "run slow: exit 0" status_is 0
 sc check "$slow" --baseline "$fast" --max-regression 5%
-ok "check 2x slower: exit 1" status_is 1
-ok "check 2x slower: total_time regressed" grep -q "total_time.*REGRESSION" "$TMP/out"
-ok "check 2x slower: throughput regressed" grep -q "throughput.*REGRESSION" "$TMP/out"
-ok "check 2x slower: verdict fail" out_has "Verdict: fail"
+ok "check 4x slower: exit 1" status_is 1
+ok "check 4x slower: total_time regressed" grep -q "total_time.*REGRESSION" "$TMP/out"
+ok "check 4x slower: throughput regressed" grep -q "throughput.*REGRESSION" "$TMP/out"
+ok "check 4x slower: verdict fail" out_has "Verdict: fail"
 sc check "$fast" --baseline "$slow" --max-regression 5
-ok "check 2x faster: exit 0 (an improvement)" status_is 0
-ok "check 2x faster: improvement" grep -q "total_time.*improvement" "$TMP/out"
-sc check "$slow" --baseline "$fast" --max-regression 500%
-ok "check 2x slower, 500% allowed: exit 0" status_is 0
+ok "check 4x faster: exit 0 (an improvement)" status_is 0
+ok "check 4x faster: improvement" grep -q "total_time.*improvement" "$TMP/out"
+sc check "$slow" --baseline "$fast" --max-regression 1000%
+ok "check 4x slower, 1000% allowed: exit 0" status_is 0
 
 # The verdict and the regressions travel in the exported report.
 sc check "$slow" --baseline "$fast" --export-json "$TMP/judged.json"
 ok "check --export-json: exit 1, report written" sh -c "[ $STATUS -eq 1 ] && [ -s '$TMP/judged.json' ]"
 
-sc run -r 10 -n 10 --name model --baseline "$fast" --max-regression 5% -- "$spin" 40
-ok "run --baseline 2x slower: exit 1" status_is 1
+sc run -r 10 -n 10 --name model --baseline "$fast" --max-regression 5% -- "$spin" 80
+ok "run --baseline 4x slower: exit 1" status_is 1
 
 # ---- requirements -------------------------------------------------------------------------------
 sc check "$fast" --require 'latency_ms<=1000,throughput>=10/s,peak_memory_mb<=1GB'

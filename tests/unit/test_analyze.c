@@ -316,6 +316,21 @@ static void test_cpu_rules(void)
 	CHECK_NEAR(ev(b, "idle_cores"), 1.01, 1e-12);
 	CHECK(has_rec(&r, "multi-threading", "cpu-bound"));
 	release(&r);
+	/* CPU-bound on a busy machine: 0.6 of a core, never waiting (2 voluntary switches per
+	 * run), preempted 40 times per run. */
+	p = healthy_profile();
+	p.resources.cpu_utilization = 0.6;
+	p.resources.voluntary_context_switches = 2;
+	p.resources.involuntary_context_switches = 40;
+	r = analyse_one(&p, NULL, "cpu-bound");
+	b = find(&r, "cpu-bound");
+	CHECK_NEAR(ev(b, "voluntary_context_switches"), 2, 0);
+	CHECK_NEAR(ev(b, "involuntary_context_switches"), 40, 0);
+	CHECK_NEAR(b->share, 1, 0);
+	CHECK_STR(b->message, "one core's worth of work that never waits (2 voluntary switches per "
+	                      "run), though it got 0.60 of a core: preempted 40 times per run by a "
+	                      "busy machine");
+	release(&r);
 	/* Two cores busy: not one-core CPU-bound. */
 	p.resources.cpu_utilization = 1.9;
 	r = analyse_one(&p, NULL, NULL);
@@ -360,9 +375,11 @@ static void test_cpu_rules(void)
 	                      "sample");
 	release(&r);
 
-	/* Oversubscription: 600 preemptions in 0.03 s of CPU. */
+	/* Oversubscription: 600 preemptions in 0.03 s of CPU, in a program that also waits (50
+	 * voluntary switches per run, so it is not also CPU-bound). */
 	p = healthy_profile();
 	p.resources.involuntary_context_switches = 600;
+	p.resources.voluntary_context_switches = 50;
 	r = analyse_one(&p, NULL, "oversubscription");
 	b = find(&r, "oversubscription");
 	CHECK_NEAR(ev(b, "involuntary_switches_per_cpu_s"), 20000, 1e-6);

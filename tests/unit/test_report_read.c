@@ -199,6 +199,26 @@ static void test_bad_files(void)
 	    "{\"schema\": \"shotclock.report/1\", \"profiles\": [{\"name\": \"a\"}, {\"name\": "
 	    "\"a\"}]}",
 	    "profiles[1]: a second profile named 'a'");
+	/* The sections the exports show are checked as strictly as the figures. */
+	BAD("bottleneck.json",
+	    "{\"schema\": \"shotclock.report/1\", \"profiles\": [], \"bottlenecks\": [1]}",
+	    "bottlenecks[0]: expected an object, found a number");
+	BAD("site.json",
+	    "{\"schema\": \"shotclock.report/1\", \"profiles\": [{\"name\": \"a\", \"heap\": "
+	    "{\"available\": true, \"sites\": [{\"frames\": [{\"line\": \"x\"}]}]}}]}",
+	    "profiles[0].heap.sites[0].frames[0].line: expected a whole number, found a string");
+	BAD("timeline.json",
+	    "{\"schema\": \"shotclock.report/1\", \"profiles\": [{\"name\": \"a\", \"memory\": "
+	    "{\"timeline\": {}}}]}",
+	    "profiles[0].memory.timeline: expected an array, found an object");
+	BAD("region.json",
+	    "{\"schema\": \"shotclock.report/1\", \"profiles\": [{\"name\": \"a\", \"regions\": "
+	    "[{\"name\": \"r\", \"calls\": -1}]}]}",
+	    "profiles[0].regions[0].calls: -1 is negative");
+	BAD("comparison.json",
+	    "{\"schema\": \"shotclock.report/1\", \"profiles\": [], \"comparison\": {\"sort\": "
+	    "\"throughput\", \"entries\": [{\"relative_speed\": \"fast\"}]}}",
+	    "comparison.entries[0].relative_speed: expected a number, found a string");
 	/* A newline inside a broken string, which jansson's message quotes: the refusal stays one
 	 * line (found by fuzz_report_read). */
 	BAD("escape.json", "{\"sc\\\n\": 1}", "line 2, column 0: invalid escape near '\"sc\\?'");
