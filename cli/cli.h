@@ -38,8 +38,9 @@ typedef struct cli_option {
 typedef struct cli_parser {
 	int argc;
 	char **argv;
-	int next;                /* index of the next word */
-	const cli_option *table; /* ends with an entry whose long_name is NULL */
+	int next;                 /* index of the next word */
+	const cli_option *table;  /* ends with an entry whose long_name is NULL */
+	const cli_option *shared; /* a second such table (cli_run_options), or NULL */
 } cli_parser;
 
 /*
@@ -48,6 +49,21 @@ typedef struct cli_parser {
  * problem (unknown option, missing value, value given to a flag).
  */
 int cli_next_option(cli_parser *p, const cli_option **opt, const char **value);
+
+/* Applies one option to a subcommand's arguments (ctx). Returns 0, or an error after printing the
+ * problem. */
+typedef int (*cli_apply_fn)(void *ctx, const cli_option *opt, const char *value);
+
+/* Reads the options up to the first operand, applying each. Returns 0 with p->next at the first
+ * operand; SC_EINVAL when apply failed; or cli_next_option's error. */
+int cli_parse_options(cli_parser *p, cli_apply_fn apply, void *ctx);
+
+/* Reads options and one report's path in any order (options may follow the path), applying each
+ * option; the path goes to *path. A second path is refused with "COMMAND: unexpected argument
+ * 'WORD' (one report at a time)". Returns 0 (*path stays NULL when none was given), or an error
+ * after printing the problem. */
+int cli_parse_report_args(cli_parser *p, const char *command, cli_apply_fn apply, void *ctx,
+                          const char **path);
 
 /* A whole decimal number in [min, max]: digits only, no sign, no spaces, no suffix. On error
  * prints "shotclock: NAME: ..." and returns SC_EINVAL. */
@@ -74,6 +90,39 @@ int cli_parse_requirements(const char *text, sc_requirements *req);
 /* Checks that a file can be created at path (its directory exists, path is not a directory),
  * before any time is spent profiling. On error prints the problem and returns SC_EINVAL. */
 int cli_check_output_path(const char *name, const char *path);
+
+/* ---- run_options.c: the options `run` and `compare` share ---------------------------------- */
+
+/* Their ids; a subcommand that takes them numbers its own options from CLI_RUN_OPT_OWN. */
+enum {
+	CLI_RUN_OPT_SAMPLES,
+	CLI_RUN_OPT_RUNS,
+	CLI_RUN_OPT_MIN_RUNS,
+	CLI_RUN_OPT_MAX_RUNS,
+	CLI_RUN_OPT_MIN_TIME,
+	CLI_RUN_OPT_WARMUP,
+	CLI_RUN_OPT_TIMEOUT,
+	CLI_RUN_OPT_SHELL,
+	CLI_RUN_OPT_OUTPUT,
+	CLI_RUN_OPT_IGNORE_FAILURE,
+	CLI_RUN_OPT_NO_TIMELINE,
+	CLI_RUN_OPT_NO_HEAP,
+	CLI_RUN_OPT_OWN
+};
+
+/* Their table, for cli_parser.shared. */
+extern const cli_option cli_run_options[];
+
+/* Applies one of them (opt->id < CLI_RUN_OPT_OWN) to o; --min-runs, --max-runs and --min-time
+ * set *auto_given. Returns 0, or SC_EINVAL after printing the problem. */
+int cli_run_option_apply(sc_command_options *o, bool *auto_given, const cli_option *opt,
+                         const char *value);
+
+/* Checks them against each other once every option is known: --runs against automatic mode
+ * (auto_given), --no-heap against heap_given (one of `run`'s heap options was given), --min-runs
+ * against --max-runs. Then raises the default ceiling of runs to a --min-runs above it. Returns 0,
+ * or SC_EINVAL after printing the problem. */
+int cli_run_options_check(sc_command_options *o, bool auto_given, bool heap_given);
 
 /* ---- cmd_run.c: `shotclock run`, and the profiling step `demo` shares ------------------------ */
 

@@ -53,8 +53,9 @@ typedef struct check_args {
 	bool help;
 } check_args;
 
-static int apply_option(check_args *a, const cli_option *opt, const char *value)
+static int apply_option(void *ctx, const cli_option *opt, const char *value)
 {
+	check_args *a = ctx;
 	switch (opt->id) {
 	case OPT_REQUIRE:
 		return cli_parse_requirements(value, &a->requirements);
@@ -81,28 +82,9 @@ static int apply_option(check_args *a, const cli_option *opt, const char *value)
 static int parse(int argc, char **argv, check_args *a)
 {
 	cli_parser p = {argc, argv, 1, check_options};
-	const cli_option *opt;
-	const char *value;
-	for (;;) {
-		int rc = cli_next_option(&p, &opt, &value);
-		if (rc < 0) {
-			return rc;
-		}
-		if (rc == 1) {
-			if (apply_option(a, opt, value) != 0) {
-				return SC_EINVAL;
-			}
-			continue;
-		}
-		if (p.next >= argc) {
-			break;
-		}
-		if (a->report_path) {
-			cli_error("check: unexpected argument '%s' (one report at a time)",
-			          argv[p.next]);
-			return SC_EINVAL;
-		}
-		a->report_path = argv[p.next++];
+	int rc = cli_parse_report_args(&p, "check", apply_option, a, &a->report_path);
+	if (rc < 0) {
+		return rc;
 	}
 	if (a->help) {
 		return 0;

@@ -5,52 +5,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Upper bounds, as for `run`. */
-#define MAX_RUNS         1000000
-#define MAX_WARMUP       1000000
-#define DEFAULT_MAX_RUNS 1000
-#define MAX_SECONDS      31536000.0
 /* More candidates than this would not fit a table anyone reads. */
 #define MAX_CANDIDATES 64
 
-enum {
-	OPT_SAMPLES,
-	OPT_RUNS,
-	OPT_MIN_RUNS,
-	OPT_MAX_RUNS,
-	OPT_MIN_TIME,
-	OPT_WARMUP,
-	OPT_TIMEOUT,
-	OPT_SHELL,
-	OPT_OUTPUT,
-	OPT_EXPORT_JSON,
-	OPT_NAME,
-	OPT_COMMAND,
-	OPT_SORT,
-	OPT_IGNORE_FAILURE,
-	OPT_NO_TIMELINE,
-	OPT_NO_HEAP,
-	OPT_REQUIRE,
-	OPT_HELP
-};
+/* Its own options; the ones `run` takes too are cli_run_options. */
+enum { OPT_EXPORT_JSON = CLI_RUN_OPT_OWN, OPT_NAME, OPT_COMMAND, OPT_SORT, OPT_REQUIRE, OPT_HELP };
 
 static const cli_option compare_options[] = {
-    {OPT_SAMPLES, 'n', "samples", true},
-    {OPT_RUNS, 'r', "runs", true},
-    {OPT_MIN_RUNS, 'm', "min-runs", true},
-    {OPT_MAX_RUNS, 'M', "max-runs", true},
-    {OPT_MIN_TIME, 0, "min-time", true},
-    {OPT_WARMUP, 'w', "warmup", true},
-    {OPT_TIMEOUT, 0, "timeout", true},
-    {OPT_SHELL, 0, "shell", false},
-    {OPT_OUTPUT, 0, "output", true},
     {OPT_EXPORT_JSON, 0, "export-json", true},
     {OPT_NAME, 0, "name", true},
     {OPT_COMMAND, 0, "command", true},
     {OPT_SORT, 0, "sort", true},
-    {OPT_IGNORE_FAILURE, 0, "ignore-failure", false},
-    {OPT_NO_TIMELINE, 0, "no-timeline", false},
-    {OPT_NO_HEAP, 0, "no-heap", false},
     {OPT_REQUIRE, 0, "require", true},
     {OPT_HELP, 'h', "help", false},
     {0, 0, NULL, false},
@@ -112,16 +77,6 @@ typedef struct compare_args {
 	bool auto_given;
 } compare_args;
 
-static int parse_size(const char *name, const char *text, uint64_t min, uint64_t max, size_t *out)
-{
-	uint64_t v;
-	int rc = cli_parse_count(name, text, min, max, &v);
-	if (rc == 0) {
-		*out = (size_t)v;
-	}
-	return rc;
-}
-
 static int add_candidate(compare_args *a, const char *name, const char *text, char *owned)
 {
 	if (a->n == MAX_CANDIDATES) {
@@ -133,39 +88,13 @@ static int add_candidate(compare_args *a, const char *name, const char *text, ch
 	return 0;
 }
 
-static int apply_option(compare_args *a, const cli_option *opt, const char *value)
+static int apply_option(void *ctx, const cli_option *opt, const char *value)
 {
-	sc_command_options *o = &a->base;
+	compare_args *a = ctx;
+	if (opt->id < CLI_RUN_OPT_OWN) {
+		return cli_run_option_apply(&a->base, &a->auto_given, opt, value);
+	}
 	switch (opt->id) {
-	case OPT_SAMPLES:
-		return cli_parse_count("--samples", value, 1, UINT64_MAX, &o->n_samples);
-	case OPT_RUNS:
-		return parse_size("--runs", value, 1, MAX_RUNS, &o->runs);
-	case OPT_MIN_RUNS:
-		a->auto_given = true;
-		return parse_size("--min-runs", value, 1, MAX_RUNS, &o->min_runs);
-	case OPT_MAX_RUNS:
-		a->auto_given = true;
-		return parse_size("--max-runs", value, 1, MAX_RUNS, &o->max_runs);
-	case OPT_MIN_TIME:
-		a->auto_given = true;
-		return cli_parse_seconds("--min-time", value, 0, false, MAX_SECONDS,
-		                         &o->min_time_s);
-	case OPT_WARMUP:
-		return parse_size("--warmup", value, 0, MAX_WARMUP, &o->warmup);
-	case OPT_TIMEOUT:
-		return cli_parse_seconds("--timeout", value, 0, true, MAX_SECONDS, &o->timeout_s);
-	case OPT_SHELL:
-		o->shell = true;
-		return 0;
-	case OPT_OUTPUT:
-		if (strcmp(value, "null") == 0 || strcmp(value, "inherit") == 0) {
-			o->output = value[0] == 'n' ? SC_OUTPUT_NULL : SC_OUTPUT_INHERIT;
-			return 0;
-		}
-		o->output = SC_OUTPUT_FILE;
-		o->output_path = value;
-		return cli_check_output_path("--output", value);
 	case OPT_EXPORT_JSON:
 		a->export_json = value;
 		return cli_check_output_path("--export-json", value);
@@ -193,15 +122,6 @@ static int apply_option(compare_args *a, const cli_option *opt, const char *valu
 			return SC_EINVAL;
 		}
 		a->sort = value;
-		return 0;
-	case OPT_IGNORE_FAILURE:
-		o->ignore_failure = true;
-		return 0;
-	case OPT_NO_TIMELINE:
-		o->no_timeline = true;
-		return 0;
-	case OPT_NO_HEAP:
-		o->no_heap = true;
 		return 0;
 	case OPT_REQUIRE:
 		return cli_parse_requirements(value, &a->requirements);
@@ -278,15 +198,8 @@ static int check_candidates(compare_args *a)
 
 static int parse(int argc, char **argv, compare_args *a)
 {
-	cli_parser p = {argc, argv, 1, compare_options};
-	const cli_option *opt;
-	const char *value;
-	int rc;
-	while ((rc = cli_next_option(&p, &opt, &value)) == 1) {
-		if (apply_option(a, opt, value) != 0) {
-			return SC_EINVAL;
-		}
-	}
+	cli_parser p = {argc, argv, 1, compare_options, cli_run_options};
+	int rc = cli_parse_options(&p, apply_option, a);
 	if (rc < 0) {
 		return rc;
 	}
@@ -302,17 +215,9 @@ static int parse(int argc, char **argv, compare_args *a)
 			return SC_EINVAL;
 		}
 	}
-	sc_command_options *o = &a->base;
-	if (o->runs && a->auto_given) {
-		cli_error("--runs: cannot be combined with --min-runs, --max-runs or --min-time");
+	/* `compare` has no heap options for --no-heap to contradict. */
+	if (cli_run_options_check(&a->base, a->auto_given, false) != 0) {
 		return SC_EINVAL;
-	}
-	if (o->min_runs && o->max_runs && o->min_runs > o->max_runs) {
-		cli_error("--min-runs: %zu is more than --max-runs %zu", o->min_runs, o->max_runs);
-		return SC_EINVAL;
-	}
-	if (o->min_runs > DEFAULT_MAX_RUNS && !o->max_runs) {
-		o->max_runs = o->min_runs;
 	}
 	return check_candidates(a);
 }

@@ -39,8 +39,9 @@ typedef struct report_args {
 	bool help;
 } report_args;
 
-static int apply_option(report_args *a, const cli_option *opt, const char *value)
+static int apply_option(void *ctx, const cli_option *opt, const char *value)
 {
+	report_args *a = ctx;
 	switch (opt->id) {
 	case OPT_FORMAT:
 		for (size_t i = 0; formats[i]; i++) {
@@ -64,28 +65,9 @@ static int apply_option(report_args *a, const cli_option *opt, const char *value
 static int parse(int argc, char **argv, report_args *a)
 {
 	cli_parser p = {argc, argv, 1, report_options};
-	const cli_option *opt;
-	const char *value;
-	for (;;) {
-		int rc = cli_next_option(&p, &opt, &value);
-		if (rc < 0) {
-			return rc;
-		}
-		if (rc == 1) {
-			if (apply_option(a, opt, value) != 0) {
-				return SC_EINVAL;
-			}
-			continue;
-		}
-		if (p.next >= argc) {
-			break;
-		}
-		if (a->report_path) {
-			cli_error("report: unexpected argument '%s' (one report at a time)",
-			          argv[p.next]);
-			return SC_EINVAL;
-		}
-		a->report_path = argv[p.next++];
+	int rc = cli_parse_report_args(&p, "report", apply_option, a, &a->report_path);
+	if (rc < 0) {
+		return rc;
 	}
 	if (!a->help && !a->report_path) {
 		cli_error("report: missing report (usage: shotclock report REPORT.json "

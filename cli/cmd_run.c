@@ -6,34 +6,18 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Upper bounds that keep every figure meaningful and every conversion in range. */
-#define MAX_RUNS         1000000
-#define MAX_WARMUP       1000000
-#define DEFAULT_MAX_RUNS 1000       /* sc_command_options: max_runs 0 means 1000 */
-#define MAX_SECONDS      31536000.0 /* one year */
 /* A sampling interval beyond 1 GiB would sample almost nothing in any real program. */
 #define MAX_HEAP_SAMPLE_BYTES (UINT64_C(1) << 30)
 /* Width of the progress line; padding to it overwrites the previous text without escape codes. */
 #define PROGRESS_WIDTH 60
 
+/* Its own options; the ones `compare` takes too are cli_run_options. */
 enum {
-	OPT_SAMPLES,
-	OPT_RUNS,
-	OPT_MIN_RUNS,
-	OPT_MAX_RUNS,
-	OPT_MIN_TIME,
-	OPT_WARMUP,
-	OPT_TIMEOUT,
-	OPT_SHELL,
-	OPT_OUTPUT,
-	OPT_EXPORT_JSON,
+	OPT_EXPORT_JSON = CLI_RUN_OPT_OWN,
 	OPT_EXPORT_MARKDOWN,
 	OPT_EXPORT_CSV,
 	OPT_EXPORT_HTML,
 	OPT_NAME,
-	OPT_IGNORE_FAILURE,
-	OPT_NO_TIMELINE,
-	OPT_NO_HEAP,
 	OPT_HEAP_SITES,
 	OPT_HEAP_SAMPLE_BYTES,
 	OPT_FOLLOW_CHILDREN,
@@ -44,23 +28,11 @@ enum {
 };
 
 static const cli_option run_options[] = {
-    {OPT_SAMPLES, 'n', "samples", true},
-    {OPT_RUNS, 'r', "runs", true},
-    {OPT_MIN_RUNS, 'm', "min-runs", true},
-    {OPT_MAX_RUNS, 'M', "max-runs", true},
-    {OPT_MIN_TIME, 0, "min-time", true},
-    {OPT_WARMUP, 'w', "warmup", true},
-    {OPT_TIMEOUT, 0, "timeout", true},
-    {OPT_SHELL, 0, "shell", false},
-    {OPT_OUTPUT, 0, "output", true},
     {OPT_EXPORT_JSON, 0, "export-json", true},
     {OPT_EXPORT_MARKDOWN, 0, "export-markdown", true},
     {OPT_EXPORT_CSV, 0, "export-csv", true},
     {OPT_EXPORT_HTML, 0, "export-html", true},
     {OPT_NAME, 0, "name", true},
-    {OPT_IGNORE_FAILURE, 0, "ignore-failure", false},
-    {OPT_NO_TIMELINE, 0, "no-timeline", false},
-    {OPT_NO_HEAP, 0, "no-heap", false},
     {OPT_HEAP_SITES, 0, "heap-sites", true},
     {OPT_HEAP_SAMPLE_BYTES, 0, "heap-sample-bytes", true},
     {OPT_FOLLOW_CHILDREN, 0, "follow-children", false},
@@ -125,53 +97,14 @@ typedef struct run_args {
 	bool max_regression_given;
 } run_args;
 
-static int parse_size(const char *name, const char *text, uint64_t min, uint64_t max, size_t *out)
+static int apply_option(void *ctx, const cli_option *opt, const char *value)
 {
-	uint64_t v;
-	int rc = cli_parse_count(name, text, min, max, &v);
-	if (rc == 0) {
-		*out = (size_t)v;
-	}
-	return rc;
-}
-
-static int apply_option(run_args *a, const cli_option *opt, const char *value)
-{
+	run_args *a = ctx;
 	sc_command_options *o = &a->req.command;
+	if (opt->id < CLI_RUN_OPT_OWN) {
+		return cli_run_option_apply(o, &a->auto_given, opt, value);
+	}
 	switch (opt->id) {
-	case OPT_SAMPLES:
-		return cli_parse_count("--samples", value, 1, UINT64_MAX, &o->n_samples);
-	case OPT_RUNS:
-		return parse_size("--runs", value, 1, MAX_RUNS, &o->runs);
-	case OPT_MIN_RUNS:
-		a->auto_given = true;
-		return parse_size("--min-runs", value, 1, MAX_RUNS, &o->min_runs);
-	case OPT_MAX_RUNS:
-		a->auto_given = true;
-		return parse_size("--max-runs", value, 1, MAX_RUNS, &o->max_runs);
-	case OPT_MIN_TIME:
-		a->auto_given = true;
-		return cli_parse_seconds("--min-time", value, 0, false, MAX_SECONDS,
-		                         &o->min_time_s);
-	case OPT_WARMUP:
-		return parse_size("--warmup", value, 0, MAX_WARMUP, &o->warmup);
-	case OPT_TIMEOUT:
-		return cli_parse_seconds("--timeout", value, 0, true, MAX_SECONDS, &o->timeout_s);
-	case OPT_SHELL:
-		o->shell = true;
-		return 0;
-	case OPT_OUTPUT:
-		if (strcmp(value, "null") == 0) {
-			o->output = SC_OUTPUT_NULL;
-			return 0;
-		}
-		if (strcmp(value, "inherit") == 0) {
-			o->output = SC_OUTPUT_INHERIT;
-			return 0;
-		}
-		o->output = SC_OUTPUT_FILE;
-		o->output_path = value;
-		return cli_check_output_path("--output", value);
 	case OPT_EXPORT_JSON:
 		a->req.export_json = value;
 		return cli_check_output_path("--export-json", value);
@@ -190,15 +123,6 @@ static int apply_option(run_args *a, const cli_option *opt, const char *value)
 			return SC_EINVAL;
 		}
 		o->name = value;
-		return 0;
-	case OPT_IGNORE_FAILURE:
-		o->ignore_failure = true;
-		return 0;
-	case OPT_NO_TIMELINE:
-		o->no_timeline = true;
-		return 0;
-	case OPT_NO_HEAP:
-		o->no_heap = true;
 		return 0;
 	case OPT_HEAP_SITES:
 		a->heap_given = true;
@@ -237,43 +161,20 @@ static int apply_option(run_args *a, const cli_option *opt, const char *value)
 /* Checks the options against each other once all are known. */
 static int check_combination(run_args *a)
 {
-	sc_command_options *o = &a->req.command;
-	if (o->runs && a->auto_given) {
-		cli_error("--runs: cannot be combined with --min-runs, --max-runs or --min-time");
-		return SC_EINVAL;
-	}
-	if (o->no_heap && a->heap_given) {
-		/* Options for a run that will not happen are a mistake worth naming. */
-		cli_error("--no-heap: cannot be combined with --heap-sites, --heap-sample-bytes or "
-		          "--follow-children");
-		return SC_EINVAL;
-	}
-	if (o->min_runs && o->max_runs && o->min_runs > o->max_runs) {
-		cli_error("--min-runs: %zu is more than --max-runs %zu", o->min_runs, o->max_runs);
+	if (cli_run_options_check(&a->req.command, a->auto_given, a->heap_given) != 0) {
 		return SC_EINVAL;
 	}
 	if (a->max_regression_given && !a->req.baseline_path) {
 		cli_error("--max-regression: needs --baseline");
 		return SC_EINVAL;
 	}
-	if (o->min_runs > DEFAULT_MAX_RUNS && !o->max_runs) {
-		/* Asking for more runs than the default ceiling raises the ceiling. */
-		o->max_runs = o->min_runs;
-	}
 	return 0;
 }
 
 static int parse(int argc, char **argv, run_args *a)
 {
-	cli_parser p = {argc, argv, 1, run_options};
-	const cli_option *opt;
-	const char *value;
-	int rc;
-	while ((rc = cli_next_option(&p, &opt, &value)) == 1) {
-		if (apply_option(a, opt, value) != 0) {
-			return SC_EINVAL;
-		}
-	}
+	cli_parser p = {argc, argv, 1, run_options, cli_run_options};
+	int rc = cli_parse_options(&p, apply_option, a);
 	if (rc < 0) {
 		return rc;
 	}

@@ -63,6 +63,9 @@ int cli_next_option(cli_parser *p, const cli_option **opt, const char **value)
 		const char *eq = strchr(name, '=');
 		size_t len = eq ? (size_t)(eq - name) : strlen(name);
 		const cli_option *o = find_long(p->table, name, len);
+		if (!o && p->shared) {
+			o = find_long(p->shared, name, len);
+		}
 		if (!o) {
 			cli_error("unknown option '%.*s'", (int)(len + 2), word);
 			return SC_EINVAL;
@@ -78,6 +81,9 @@ int cli_next_option(cli_parser *p, const cli_option **opt, const char **value)
 		return take_value(p, o, eq ? eq + 1 : NULL, value);
 	}
 	const cli_option *o = find_short(p->table, word[1]);
+	if (!o && p->shared) {
+		o = find_short(p->shared, word[1]);
+	}
 	if (!o) {
 		cli_error("unknown option '%s'", word);
 		return SC_EINVAL;
@@ -91,6 +97,39 @@ int cli_next_option(cli_parser *p, const cli_option **opt, const char **value)
 		return 1;
 	}
 	return take_value(p, o, word[2] != '\0' ? word + 2 : NULL, value);
+}
+
+int cli_parse_options(cli_parser *p, cli_apply_fn apply, void *ctx)
+{
+	const cli_option *opt;
+	const char *value;
+	int rc;
+	while ((rc = cli_next_option(p, &opt, &value)) == 1) {
+		if (apply(ctx, opt, value) != 0) {
+			return SC_EINVAL;
+		}
+	}
+	return rc;
+}
+
+int cli_parse_report_args(cli_parser *p, const char *command, cli_apply_fn apply, void *ctx,
+                          const char **path)
+{
+	for (;;) {
+		int rc = cli_parse_options(p, apply, ctx);
+		if (rc < 0) {
+			return rc;
+		}
+		if (p->next >= p->argc) {
+			return 0;
+		}
+		if (*path) {
+			cli_error("%s: unexpected argument '%s' (one report at a time)", command,
+			          p->argv[p->next]);
+			return SC_EINVAL;
+		}
+		*path = p->argv[p->next++];
+	}
 }
 
 int cli_parse_count(const char *name, const char *text, uint64_t min, uint64_t max, uint64_t *out)

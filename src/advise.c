@@ -166,8 +166,9 @@ int sc__advise(sc_report *r)
 		size_t first = n;
 		for (size_t k = 0; k < r->n_bottlenecks; k++) {
 			const sc_bottleneck *b = &r->bottlenecks[k];
-			const mapping *m =
-			    strcmp(b->profile, name) == 0 ? mapping_for(b->id) : NULL;
+			const mapping *m = sc__same_profile(b->profile, sizeof b->profile, name)
+			                       ? mapping_for(b->id)
+			                       : NULL;
 			/* Two findings may call for one action (an object pool answers churn and
 			 * fragmentation alike): each keeps its own entry, so every finding has its
 			 * answer with its own numbers. */

@@ -74,41 +74,16 @@ void sc__heap_profile_release(sc_heap_profile *h)
 
 /* ---- finding the shim ------------------------------------------------------------------------ */
 
-static bool try_candidate(const char *candidate, char *path, size_t cap)
-{
-	struct stat st;
-	if (!candidate || strlen(candidate) >= cap || stat(candidate, &st) != 0 ||
-	    !S_ISREG(st.st_mode) || access(candidate, R_OK) != 0)
-		return false;
-	strcpy(path, candidate);
-	return true;
-}
-
 int sc__heap_shim_locate(char *path, size_t cap)
 {
-	if (!path || cap == 0)
-		return SC_EINVAL;
-	if (try_candidate(getenv("SHOTCLOCK_HEAP_SHIM"), path, cap))
-		return 0;
-	/* Beside the running executable, as the build tree and a relocated install keep it. */
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		char *slash = strrchr(exe, '/');
-		char beside[PATH_MAX + 32];
-		if (slash) {
-			*slash = '\0';
-			snprintf(beside, sizeof beside, "%s/libshotclock-heap.so", exe);
-			if (try_candidate(beside, path, cap))
-				return 0;
-		}
-	}
 #ifdef SC_HEAP_SHIM_INSTALL_PATH
-	if (try_candidate(SC_HEAP_SHIM_INSTALL_PATH, path, cap))
-		return 0;
+	const char *installed = SC_HEAP_SHIM_INSTALL_PATH;
+#else
+	const char *installed = NULL;
 #endif
-	return SC_ENOTFOUND;
+	/* Readable is enough: the dynamic loader maps the shim, nothing executes the file. */
+	return sc__locate_helper("SHOTCLOCK_HEAP_SHIM", "libshotclock-heap.so", installed, R_OK,
+	                         path, cap);
 }
 
 /* ---- can the shim work in this program? ------------------------------------------------------ */

@@ -146,6 +146,15 @@ bool sc__self_reset_peak(void);
 /* VmRSS and VmHWM of this process, kB. Returns 0 or an error. */
 int sc__self_rss(int64_t *rss_kb, int64_t *hwm_kb);
 
+/* ---- locate.c: the files shotclock ships beside its binary ------------------------------- */
+
+/* Where the helper file_name is: the file named by $env_name, then file_name beside
+ * /proc/self/exe, then install_path (NULL: none). A candidate counts when it is a regular file
+ * that access() allows in mode (R_OK, X_OK) and fits in cap. Returns 0 and fills path,
+ * SC_ENOTFOUND, or SC_EINVAL when path is NULL or cap 0. */
+int sc__locate_helper(const char *env_name, const char *file_name, const char *install_path,
+                      int mode, char *path, size_t cap);
+
 /* ---- spawn.c: the client of shotclock-spawner ---------------------------------------------- */
 
 /*
@@ -346,6 +355,10 @@ int sc__profile_copy(sc_profile *dst, const sc_profile *src);
 /* Replaces the profiler's clock (tests). */
 void sc__profiler_set_clock(sc_profiler *p, sc__clock clock);
 
+/* Whether a profile name stored in a fixed field of cap bytes (sc_bottleneck.profile and the
+ * like, which cut long names, such as long command lines) is the name of profile `name`. */
+bool sc__same_profile(const char *stored, size_t cap, const char *name);
+
 /* ISO 8601 UTC time of now into buf (>= 21 bytes). */
 void sc__iso8601_now(char *buf, size_t cap);
 
@@ -392,6 +405,13 @@ int sc__export_json(const sc_report *r, FILE *fp);
 int sc__export_markdown(const sc_report *r, FILE *fp);
 int sc__export_csv(const sc_report *r, FILE *fp);
 int sc__export_html(const sc_report *r, FILE *fp);
+
+/* format.c: figures and names as Markdown and HTML print them. A figure that was not measured
+ * (not finite; a negative count) prints "n/a", never 0. */
+void sc__fmt_num(FILE *fp, double v);
+void sc__fmt_count(FILE *fp, int64_t v);
+/* "critical", "warning" or "info", as the JSON report spells it. */
+const char *sc__fmt_severity(sc_severity s);
 
 /* ---- atomic_file.c: write-then-rename ------------------------------------------------------ */
 

@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 void sc__iso8601_now(char *buf, size_t cap)
@@ -13,6 +14,15 @@ void sc__iso8601_now(char *buf, size_t cap)
 	 */
 	if ((!gmtime_r(&now, &tm) || strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) && cap)
 		buf[0] = '\0';
+}
+
+bool sc__same_profile(const char *stored, size_t cap, const char *name)
+{
+	if (!stored || !name || cap == 0)
+		return false;
+	/* snprintf into the field kept the first cap - 1 bytes. */
+	size_t kept = strnlen(name, cap - 1);
+	return strncmp(stored, name, kept) == 0 && stored[kept] == '\0';
 }
 
 int sc_report_new(sc_report **out)

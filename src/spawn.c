@@ -31,46 +31,15 @@ struct sc__spawner {
 /* ---- finding the helper -----------------------------------------------------------------------
  */
 
-static bool is_executable_file(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
-}
-
-static bool try_candidate(const char *candidate, char *path, size_t cap)
-{
-	if (!candidate || strlen(candidate) >= cap || !is_executable_file(candidate))
-		return false;
-	strcpy(path, candidate);
-	return true;
-}
-
 int sc__spawner_locate(char *path, size_t cap)
 {
-	if (!path || cap == 0)
-		return SC_EINVAL;
-	if (try_candidate(getenv("SHOTCLOCK_SPAWNER"), path, cap))
-		return 0;
-	/* Beside the running executable: the build tree and a relocated install both keep the
-	 * helper next to the shotclock binary. */
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		char *slash = strrchr(exe, '/');
-		char beside[PATH_MAX + 32];
-		if (slash) {
-			*slash = '\0';
-			snprintf(beside, sizeof beside, "%s/shotclock-spawner", exe);
-			if (try_candidate(beside, path, cap))
-				return 0;
-		}
-	}
 #ifdef SC_SPAWNER_INSTALL_PATH
-	if (try_candidate(SC_SPAWNER_INSTALL_PATH, path, cap))
-		return 0;
+	const char *installed = SC_SPAWNER_INSTALL_PATH;
+#else
+	const char *installed = NULL;
 #endif
-	return SC_ENOTFOUND;
+	return sc__locate_helper("SHOTCLOCK_SPAWNER", "shotclock-spawner", installed, X_OK, path,
+	                         cap);
 }
 
 /* ---- starting and stopping the helper ---------------------------------------------------------

@@ -2,6 +2,8 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /*
@@ -30,12 +32,39 @@ static const exporter *find(const char *format)
 	return NULL;
 }
 
+/*
+ * The formats for people render the canonical model: the report as its JSON keeps it (10
+ * significant digits), read back. Rendered from memory instead, a figure on a rounding boundary of
+ * the few digits shown (0.0011915 s) could print one way from `run` and the other way when
+ * `shotclock report` re-renders the saved JSON. When the round trip fails (out of memory; a report
+ * the reader refuses) the report in memory is rendered as it is.
+ */
+static int render(const exporter *e, const sc_report *r, FILE *out)
+{
+	if (e->write == sc__export_json)
+		return e->write(r, out);
+	char *text = NULL;
+	size_t len = 0;
+	sc_report *canonical = NULL;
+	FILE *mem = open_memstream(&text, &len);
+	if (mem) {
+		int rc = sc__export_json(r, mem);
+		if (fclose(mem) == 0 && rc == 0 && text &&
+		    sc__report_read_json_text(text, len, "report", &canonical, NULL, 0) != 0)
+			canonical = NULL;
+	}
+	free(text);
+	int err = e->write(canonical ? canonical : r, out);
+	sc_report_free(canonical);
+	return err;
+}
+
 int sc_report_write(const sc_report *r, const char *format, FILE *out)
 {
 	const exporter *e = find(format);
 	if (!r || !out || !e)
 		return SC_EINVAL;
-	int err = e->write(r, out);
+	int err = render(e, r, out);
 	if (!err && (fflush(out) != 0 || ferror(out)))
 		err = SC_EIO;
 	return err;
@@ -50,7 +79,7 @@ int sc_report_export(const sc_report *r, const char *format, const char *path)
 	int err = sc__atomic_open(&af, path);
 	if (err)
 		return err;
-	err = e->write(r, af.fp);
+	err = render(e, r, af.fp);
 	if (!err && ferror(af.fp))
 		err = SC_EIO;
 	if (err) {

@@ -67,25 +67,6 @@ static void esc(FILE *fp, const char *s)
 		esc_n(fp, s, SIZE_MAX);
 }
 
-/* A figure for people: 4 significant digits, whole numbers from 10^4 up; n/a when unmeasured. */
-static void num(FILE *fp, double v)
-{
-	if (!isfinite(v))
-		fputs("n/a", fp);
-	else if (fabs(v) >= 1e4 && fabs(v) < 1e15)
-		fprintf(fp, "%.0f", v);
-	else
-		fprintf(fp, "%.4g", v);
-}
-
-static void count(FILE *fp, int64_t v)
-{
-	if (v < 0)
-		fputs("n/a", fp);
-	else
-		fprintf(fp, "%" PRId64, v);
-}
-
 /* Bytes in the unit that keeps 1 to 4 digits before the point. */
 static void bytes(FILE *fp, double v)
 {
@@ -101,13 +82,6 @@ static void bytes(FILE *fp, double v)
 		fprintf(fp, "%.3g %s", v, units[u]);
 	else
 		fprintf(fp, "%.0f %s", v, units[u]);
-}
-
-static const char *severity_name(sc_severity s)
-{
-	return s == SC_SEVERITY_CRITICAL  ? "critical"
-	       : s == SC_SEVERITY_WARNING ? "warning"
-	                                  : "info";
 }
 
 /* ---- the page's frame ------------------------------------------------------------------------ */
@@ -234,7 +208,7 @@ static void latency_chart(FILE *fp, const sc_profile *p)
 	        h - bottom, CHART_W - 10, h - bottom);
 	fprintf(fp, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">0</text>\n", left - 4, h - bottom);
 	fprintf(fp, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", left - 4, top + 4);
-	num(fp, max);
+	sc__fmt_num(fp, max);
 	fputs("</text>\n", fp);
 	for (size_t i = 0; i < 7; i++) {
 		double bh = isfinite(v[i]) && v[i] > 0 ? v[i] / max * plot_h : 0;
@@ -243,11 +217,11 @@ static void latency_chart(FILE *fp, const sc_profile *p)
 		        "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\">"
 		        "<title>%s: ",
 		        i == 0 ? "bar3" : "bar", x, h - bottom - bh, slot * 0.7, bh, names[i]);
-		num(fp, v[i]);
+		sc__fmt_num(fp, v[i]);
 		fputs(" ms</title></rect>\n", fp);
 		fprintf(fp, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", x + slot * 0.35,
 		        h - bottom - bh - 4);
-		num(fp, v[i]);
+		sc__fmt_num(fp, v[i]);
 		fprintf(fp, "</text>\n<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n",
 		        x + slot * 0.35, h - bottom + 16, names[i]);
 	}
@@ -297,11 +271,11 @@ static void memory_chart(FILE *fp, const sc_profile *p)
 	        left, h - bottom, CHART_W - right, h - bottom, left, top, left, h - bottom);
 	fprintf(fp, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">0</text>\n", left - 4, h - bottom);
 	fprintf(fp, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", left - 4, top + 8);
-	num(fp, y_max);
+	sc__fmt_num(fp, y_max);
 	fprintf(fp, "</text>\n<text x=\"%d\" y=\"%d\">0 s</text>\n", left, h - bottom + 14);
 	fprintf(fp, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", CHART_W - right,
 	        h - bottom + 14);
-	num(fp, t_max);
+	sc__fmt_num(fp, t_max);
 	fputs(" s</text>\n", fp);
 	if (points == 1) {
 		for (size_t i = 0; i < p->n_timeline; i++)
@@ -380,7 +354,7 @@ static void regions_chart(FILE *fp, const sc_profile *p)
 		                (CHART_W - LABEL_W - 80) +
 		            4,
 		        y + 14);
-		num(fp, g->total_s);
+		sc__fmt_num(fp, g->total_s);
 		fprintf(fp, " s × %" PRIu64 "</text>\n", g->calls);
 	}
 	fprintf(fp,
@@ -475,11 +449,11 @@ static void comparison_chart(FILE *fp, const sc_report *r)
 			    "y2=\"%.1f\"/>\n",
 			    x0, ym, x1, ym, x0, ym - 5, x0, ym + 5, x1, ym - 5, x1, ym + 5);
 		fprintf(fp, "<text x=\"%.1f\" y=\"%d\">", x1 + 4, y + 14);
-		num(fp, c->relative_speed);
+		sc__fmt_num(fp, c->relative_speed);
 		fputs("×", fp);
 		if (e > 0) {
 			fputs(" ± ", fp);
-			num(fp, e);
+			sc__fmt_num(fp, e);
 		}
 		fputs(c->significant ? "" : " (not significant)", fp);
 		fputs("</text>\n", fp);
@@ -493,7 +467,7 @@ static void comparison_chart(FILE *fp, const sc_report *r)
 		fputs("<li>", fp);
 		esc(fp, c->profile);
 		fputs(": ", fp);
-		num(fp, c->relative_speed);
+		sc__fmt_num(fp, c->relative_speed);
 		fputs("×</li>\n", fp);
 	}
 	fputs("</ol>\n</aside>\n</div>\n", fp);
@@ -512,11 +486,11 @@ static void findings_text(FILE *fp, const sc_report *r, const char *name)
 	fputs("<h3>Bottlenecks</h3>\n<ul>\n", fp);
 	for (size_t i = 0; i < r->n_bottlenecks; i++) {
 		const sc_bottleneck *b = &r->bottlenecks[i];
-		if (name && strcmp(b->profile, name) != 0)
+		if (name && !sc__same_profile(b->profile, sizeof b->profile, name))
 			continue;
 		shown++;
-		fprintf(fp, "<li><span class=\"%s\">%s</span> ", severity_name(b->severity),
-		        severity_name(b->severity));
+		fprintf(fp, "<li><span class=\"%s\">%s</span> ", sc__fmt_severity(b->severity),
+		        sc__fmt_severity(b->severity));
 		fputs("<code>", fp);
 		esc(fp, b->id);
 		fputs("</code>", fp);
@@ -538,7 +512,7 @@ static void findings_text(FILE *fp, const sc_report *r, const char *name)
 	fputs("</ul>\n<h3>Recommendations</h3>\n<ol>\n", fp);
 	for (size_t i = 0; i < r->n_recommendations; i++) {
 		const sc_recommendation *c = &r->recommendations[i];
-		if (name && strcmp(c->profile, name) != 0)
+		if (name && !sc__same_profile(c->profile, sizeof c->profile, name))
 			continue;
 		fputs("<li>", fp);
 		esc(fp, c->action);
@@ -559,7 +533,7 @@ static void findings_text(FILE *fp, const sc_report *r, const char *name)
 static void figure_row(FILE *fp, const char *label, double v, const char *unit)
 {
 	fprintf(fp, "<tr><th>%s</th><td class=\"n\">", label);
-	num(fp, v);
+	sc__fmt_num(fp, v);
 	fprintf(fp, "%s</td></tr>\n", isfinite(v) ? unit : "");
 }
 
@@ -581,7 +555,7 @@ static void profile_figures(FILE *fp, const sc_profile *p)
 	const sc_heap_profile *h = &p->heap;
 	if (h->available) {
 		fputs("<tr><th>heap allocations</th><td class=\"n\">", fp);
-		count(fp, h->allocations);
+		sc__fmt_count(fp, h->allocations);
 		fputs("</td></tr>\n<tr><th>peak live heap</th><td class=\"n\">", fp);
 		bytes(fp, h->peak_live_bytes >= 0 ? (double)h->peak_live_bytes : NAN);
 		fputs("</td></tr>\n<tr><th>leaked at exit</th><td class=\"n\">", fp);
@@ -654,9 +628,9 @@ static void checks_tables(FILE *fp, const sc_report *r)
 			fputs("</td><td>", fp);
 			esc(fp, c->profile);
 			fputs("</td><td class=\"n\">", fp);
-			num(fp, c->value);
+			sc__fmt_num(fp, c->value);
 			fputs("</td><td class=\"n\">", fp);
-			num(fp, c->bound);
+			sc__fmt_num(fp, c->bound);
 			fputs(c->pass ? "</td><td class=\"pass\">pass"
 			              : "</td><td class=\"fail\">FAIL",
 			      fp);
@@ -680,13 +654,13 @@ static void checks_tables(FILE *fp, const sc_report *r)
 			fputs("</td><td>", fp);
 			esc(fp, g->metric);
 			fputs("</td><td class=\"n\">", fp);
-			num(fp, g->old_value);
+			sc__fmt_num(fp, g->old_value);
 			fputs("</td><td class=\"n\">", fp);
-			num(fp, g->new_value);
+			sc__fmt_num(fp, g->new_value);
 			fputs("</td><td class=\"n\">", fp);
-			num(fp, g->change * 100);
+			sc__fmt_num(fp, g->change * 100);
 			fputs("%</td><td class=\"n\">", fp);
-			num(fp, g->change_error * 100);
+			sc__fmt_num(fp, g->change_error * 100);
 			fputs(g->regression    ? "%</td><td class=\"fail\">regression</td></tr>\n"
 			      : g->improvement ? "%</td><td class=\"pass\">improvement</td></tr>\n"
 			                       : "%</td><td>unchanged</td></tr>\n",
@@ -699,7 +673,7 @@ static void checks_tables(FILE *fp, const sc_report *r)
 static void system_table(FILE *fp, const sc_system_info *s)
 {
 	fputs("<h2>System</h2>\n<table>\n<tr><th>cpus</th><td class=\"n\">", fp);
-	count(fp, s->cpus);
+	sc__fmt_count(fp, s->cpus);
 	fputs("</td></tr>\n<tr><th>cpu model</th><td>", fp);
 	esc(fp, s->cpu_model);
 	fputs("</td></tr>\n<tr><th>kernel</th><td>", fp);
@@ -710,11 +684,11 @@ static void system_table(FILE *fp, const sc_system_info *s)
 	figure_row(fp, "memory total", s->memory_total_mb, " MiB");
 	figure_row(fp, "memory available", s->memory_available_mb, " MiB");
 	fputs("<tr><th>load 1/5/15 min</th><td class=\"n\">", fp);
-	num(fp, s->load_avg[0]);
+	sc__fmt_num(fp, s->load_avg[0]);
 	fputs(" / ", fp);
-	num(fp, s->load_avg[1]);
+	sc__fmt_num(fp, s->load_avg[1]);
 	fputs(" / ", fp);
-	num(fp, s->load_avg[2]);
+	sc__fmt_num(fp, s->load_avg[2]);
 	fputs("</td></tr>\n</table>\n", fp);
 }
 

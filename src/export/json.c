@@ -405,18 +405,6 @@ static json_t *leak_json(const sc_leak_result *l)
 	/* clang-format on */
 }
 
-static const char *severity_name(sc_severity s)
-{
-	switch (s) {
-	case SC_SEVERITY_CRITICAL:
-		return "critical";
-	case SC_SEVERITY_WARNING:
-		return "warning";
-	default:
-		return "info";
-	}
-}
-
 /* Evidence as an object keyed by name: the names carry their units, as every field does. */
 static json_t *evidence_json(const sc_bottleneck *b)
 {
@@ -444,7 +432,7 @@ static json_t *bottlenecks_json(const sc_report *r)
 		/* clang-format off */
 		a = append(a, json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o}",
 			"id", text(b->id),
-			"severity", severity_name(b->severity),
+			"severity", sc__fmt_severity(b->severity),
 			"profile", text(b->profile),
 			"region", text(b->region),
 			"message", text(b->message),

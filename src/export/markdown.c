@@ -41,39 +41,14 @@ static void text(FILE *fp, const char *s)
 	}
 }
 
-static void num(FILE *fp, double v)
-{
-	if (!isfinite(v))
-		fputs("n/a", fp);
-	else if (fabs(v) >= 1e4 && fabs(v) < 1e15)
-		fprintf(fp, "%.0f", v);
-	else
-		fprintf(fp, "%.4g", v);
-}
-
-static void count(FILE *fp, int64_t v)
-{
-	if (v < 0)
-		fputs("n/a", fp);
-	else
-		fprintf(fp, "%" PRId64, v);
-}
-
 static void percent(FILE *fp, double fraction)
 {
 	if (!isfinite(fraction)) {
 		fputs("n/a", fp);
 		return;
 	}
-	num(fp, fraction * 100);
+	sc__fmt_num(fp, fraction * 100);
 	fputc('%', fp);
-}
-
-static const char *severity_name(sc_severity s)
-{
-	return s == SC_SEVERITY_CRITICAL  ? "critical"
-	       : s == SC_SEVERITY_WARNING ? "warning"
-	                                  : "info";
 }
 
 /* ---- header and system ------------------------------------------------------------------- */
@@ -98,7 +73,7 @@ static void system_table(FILE *fp, const sc_system_info *s)
 	      "| load 1/5/15 min |\n",
 	      fp);
 	fputs("| ---: | --- | --- | --- | ---: | ---: | ---: |\n| ", fp);
-	count(fp, s->cpus);
+	sc__fmt_count(fp, s->cpus);
 	fputs(" | ", fp);
 	text(fp, s->cpu_model);
 	fputs(" | ", fp);
@@ -106,15 +81,15 @@ static void system_table(FILE *fp, const sc_system_info *s)
 	fputs(" | ", fp);
 	text(fp, s->hostname);
 	fputs(" | ", fp);
-	num(fp, s->memory_total_mb);
+	sc__fmt_num(fp, s->memory_total_mb);
 	fputs(" | ", fp);
-	num(fp, s->memory_available_mb);
+	sc__fmt_num(fp, s->memory_available_mb);
 	fputs(" | ", fp);
-	num(fp, s->load_avg[0]);
+	sc__fmt_num(fp, s->load_avg[0]);
 	fputs(" / ", fp);
-	num(fp, s->load_avg[1]);
+	sc__fmt_num(fp, s->load_avg[1]);
 	fputs(" / ", fp);
-	num(fp, s->load_avg[2]);
+	sc__fmt_num(fp, s->load_avg[2]);
 	fputs(" |\n\n", fp);
 }
 
@@ -134,17 +109,17 @@ static void overview(FILE *fp, const sc_report *r)
 		fputs(" | ", fp);
 		text(fp, p->kind);
 		fprintf(fp, " | %zu | %" PRIu64 " | ", p->n_runs, p->n_samples);
-		num(fp, p->total_time.n ? p->total_time.mean : NAN);
+		sc__fmt_num(fp, p->total_time.n ? p->total_time.mean : NAN);
 		fputs(" | ", fp);
-		num(fp, p->throughput_samples_per_sec);
+		sc__fmt_num(fp, p->throughput_samples_per_sec);
 		fputs(" | ", fp);
-		num(fp, l->available ? l->p50_ms : NAN);
+		sc__fmt_num(fp, l->available ? l->p50_ms : NAN);
 		fputs(" | ", fp);
-		num(fp, l->available ? l->p99_ms : NAN);
+		sc__fmt_num(fp, l->available ? l->p99_ms : NAN);
 		fputs(" | ", fp);
-		num(fp, p->memory.peak_memory_mb);
+		sc__fmt_num(fp, p->memory.peak_memory_mb);
 		fputs(" | ", fp);
-		count(fp, p->heap.available ? p->heap.allocations : -1);
+		sc__fmt_count(fp, p->heap.available ? p->heap.allocations : -1);
 		fputs(" |\n", fp);
 	}
 	fputc('\n', fp);
@@ -155,7 +130,7 @@ static void overview(FILE *fp, const sc_report *r)
 static void row_num(FILE *fp, const char *label, double v)
 {
 	fprintf(fp, "| %s | ", label);
-	num(fp, v);
+	sc__fmt_num(fp, v);
 	fputs(" |\n", fp);
 }
 
@@ -167,16 +142,16 @@ static void time_table(FILE *fp, const sc_profile *p)
 	row_num(fp, "total time, mean (s)", t->n ? t->mean : NAN);
 	row_num(fp, "total time, σ (s)", t->n ? t->stddev : NAN);
 	fputs("| 95% CI of the mean (s) | ", fp);
-	num(fp, t->ci95_low);
+	sc__fmt_num(fp, t->ci95_low);
 	fputs(" … ", fp);
-	num(fp, t->ci95_high);
+	sc__fmt_num(fp, t->ci95_high);
 	fputs(" |\n", fp);
 	fputs("| median / min / max (s) | ", fp);
-	num(fp, t->n ? t->median : NAN);
+	sc__fmt_num(fp, t->n ? t->median : NAN);
 	fputs(" / ", fp);
-	num(fp, t->n ? t->min : NAN);
+	sc__fmt_num(fp, t->n ? t->min : NAN);
 	fputs(" / ", fp);
-	num(fp, t->n ? t->max : NAN);
+	sc__fmt_num(fp, t->n ? t->max : NAN);
 	fputs(" |\n", fp);
 	fprintf(fp, "| outliers | %zu |\n", t->outliers);
 	row_num(fp, "time per sample (s)", p->avg_time_per_sample);
@@ -199,7 +174,7 @@ static void latency_table(FILE *fp, const sc_latency *l)
 	                    l->p99_ms,  l->p999_ms, l->max_ms};
 	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
 		fputs("| ", fp);
-		num(fp, v[i]);
+		sc__fmt_num(fp, v[i]);
 		fputc(' ', fp);
 	}
 	fputs("|\n\n", fp);
@@ -213,15 +188,15 @@ static void memory_table(FILE *fp, const sc_profile *p)
 	      "| timeline points |\n",
 	      fp);
 	fputs("| ---: | ---: | ---: | ---: | ---: | ---: |\n| ", fp);
-	num(fp, m->baseline_memory_mb);
+	sc__fmt_num(fp, m->baseline_memory_mb);
 	fputs(" | ", fp);
-	num(fp, m->peak_memory_mb);
+	sc__fmt_num(fp, m->peak_memory_mb);
 	fputs(" | ", fp);
-	num(fp, m->memory_increase_mb);
+	sc__fmt_num(fp, m->memory_increase_mb);
 	fputs(" | ", fp);
-	count(fp, m->minor_faults);
+	sc__fmt_count(fp, m->minor_faults);
 	fputs(" | ", fp);
-	count(fp, m->major_faults);
+	sc__fmt_count(fp, m->major_faults);
 	fprintf(fp, " | %zu |\n\n", p->n_timeline);
 }
 
@@ -264,16 +239,16 @@ static void heap_table(FILE *fp, const sc_heap_profile *h)
 	const int64_t c[] = {h->allocations, h->frees, h->bytes_allocated,
 	                     h->temporary_allocations};
 	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
-		count(fp, c[i]);
+		sc__fmt_count(fp, c[i]);
 		fputs(" | ", fp);
 	}
-	num(fp, h->allocations_per_sample);
+	sc__fmt_num(fp, h->allocations_per_sample);
 	fputs(" | ", fp);
-	count(fp, h->peak_live_bytes);
+	sc__fmt_count(fp, h->peak_live_bytes);
 	fputs(" | ", fp);
-	count(fp, h->leaked_blocks);
+	sc__fmt_count(fp, h->leaked_blocks);
 	fputs(" | ", fp);
-	count(fp, h->leaked_bytes);
+	sc__fmt_count(fp, h->leaked_bytes);
 	fputs(" |\n\n", fp);
 	if (!h->complete) {
 		fputs("Incomplete: ", fp);
@@ -292,11 +267,11 @@ static void heap_table(FILE *fp, const sc_heap_profile *h)
 		fputs(" | ", fp);
 		site_location(fp, s);
 		fputs(" | ", fp);
-		num(fp, s->allocations);
+		sc__fmt_num(fp, s->allocations);
 		fputs(" | ", fp);
-		num(fp, s->bytes);
+		sc__fmt_num(fp, s->bytes);
 		fputs(" | ", fp);
-		num(fp, s->leaked_bytes);
+		sc__fmt_num(fp, s->leaked_bytes);
 		fputs(" |\n", fp);
 	}
 	fputc('\n', fp);
@@ -318,17 +293,17 @@ static void regions_table(FILE *fp, const sc_profile *p)
 		fputs(" | ", fp);
 		text(fp, g->parent[0] ? g->parent : "-");
 		fprintf(fp, " | %" PRIu64 " | ", g->calls);
-		num(fp, g->total_s);
+		sc__fmt_num(fp, g->total_s);
 		fputs(" | ", fp);
-		num(fp, g->self_s);
+		sc__fmt_num(fp, g->self_s);
 		fputs(" | ", fp);
 		percent(fp, g->share);
 		fputs(" | ", fp);
-		num(fp, g->latency.available ? g->latency.p99_ms : NAN);
+		sc__fmt_num(fp, g->latency.available ? g->latency.p99_ms : NAN);
 		fputs(" | ", fp);
-		num(fp, g->memory_increase_mb);
+		sc__fmt_num(fp, g->memory_increase_mb);
 		fputs(" | ", fp);
-		count(fp, g->allocations);
+		sc__fmt_count(fp, g->allocations);
 		fputs(" |\n", fp);
 	}
 	fputc('\n', fp);
@@ -393,9 +368,9 @@ static void comparison_table(FILE *fp, const sc_report *r)
 		fprintf(fp, "| %zu | ", c->rank);
 		text(fp, c->profile);
 		fputs(" | ", fp);
-		num(fp, c->relative_speed);
+		sc__fmt_num(fp, c->relative_speed);
 		fputs("× | ", fp);
-		num(fp, c->relative_speed_error);
+		sc__fmt_num(fp, c->relative_speed_error);
 		fprintf(fp, " | %s |\n", c->significant ? "yes" : "no");
 	}
 	fputc('\n', fp);
@@ -415,7 +390,7 @@ static void findings(FILE *fp, const sc_report *r)
 		      fp);
 	for (size_t i = 0; i < r->n_bottlenecks; i++) {
 		const sc_bottleneck *b = &r->bottlenecks[i];
-		fprintf(fp, "| %s | ", severity_name(b->severity));
+		fprintf(fp, "| %s | ", sc__fmt_severity(b->severity));
 		text(fp, b->profile);
 		fputs(" | ", fp);
 		text(fp, b->region[0] ? b->region : "-");
@@ -424,7 +399,7 @@ static void findings(FILE *fp, const sc_report *r)
 		fputs(" | ", fp);
 		percent(fp, b->share);
 		fputs(" | ", fp);
-		num(fp, b->confidence);
+		sc__fmt_num(fp, b->confidence);
 		fputs(" |\n", fp);
 	}
 	if (r->n_bottlenecks)
@@ -461,9 +436,9 @@ static void checks_table(FILE *fp, const sc_report *r)
 		fputs(" | ", fp);
 		text(fp, c->profile);
 		fputs(" | ", fp);
-		num(fp, c->value);
+		sc__fmt_num(fp, c->value);
 		fputs(" | ", fp);
-		num(fp, c->bound);
+		sc__fmt_num(fp, c->bound);
 		fputs(c->pass ? " | pass" : " | **FAIL**", fp);
 		if (c->reason[0]) {
 			fputs(": ", fp);
@@ -490,9 +465,9 @@ static void regressions_table(FILE *fp, const sc_report *r)
 		fputs(" | ", fp);
 		text(fp, g->metric);
 		fputs(" | ", fp);
-		num(fp, g->old_value);
+		sc__fmt_num(fp, g->old_value);
 		fputs(" | ", fp);
-		num(fp, g->new_value);
+		sc__fmt_num(fp, g->new_value);
 		fputs(" | ", fp);
 		percent(fp, g->change);
 		fputs(" | ", fp);

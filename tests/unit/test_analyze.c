@@ -115,6 +115,23 @@ static void test_healthy(void)
 	CHECK_INT(sc_report_analyze(NULL, NULL), SC_EINVAL);
 }
 
+/* A name longer than the findings' profile field (a long command line) still gets the
+ * recommendations of its findings, not a "healthy" one beside them. */
+static void test_long_profile_name(void)
+{
+	char long_name[300];
+	memset(long_name, 'x', sizeof long_name - 1);
+	long_name[sizeof long_name - 1] = '\0';
+	sc_profile p = healthy_profile();
+	p.name = long_name;
+	p.resources.cpu_utilization = 0.99;
+	sc_report r = analyse_one(&p, NULL, "cpu-bound");
+	CHECK(has_rec(&r, "multi-threading", "cpu-bound"));
+	for (size_t i = 0; i < r.n_recommendations; i++)
+		CHECK(strcmp(r.recommendations[i].id, "healthy") != 0);
+	release(&r);
+}
+
 static void test_requirements(void)
 {
 	sc_profile p = healthy_profile();
@@ -506,6 +523,7 @@ static void test_ranking(void)
 int main(void)
 {
 	test_healthy();
+	test_long_profile_name();
 	test_requirements();
 	test_memory_high();
 	test_memory_growth();
