@@ -13,7 +13,14 @@
  * points is corrupt, and rejected at its line and column rather than fed to a model.
  *
  * Speed: one pass over the buffer, integers and dates read by hand (no strtol, no strtod, no
- * sscanf), three allocations per file whatever its length, sized from its count of newlines.
+ * sscanf), a few allocations per file whatever its length, sized from its count of newlines (or,
+ * reading a file, from its size: their untouched pages cost no memory).
+ *
+ * Memory: nba_load_csv never holds the whole text. It reads a chunk at a time and parses the
+ * complete records in it, carrying the incomplete last one over; a record (a quoted field may
+ * span lines) that outgrows the chunk grows it. A game's first row waits in a small pool until
+ * its second arrives; what stays per game id is a 16-byte slot, so the league itself (~160 bytes
+ * a game) is most of the peak.
  */
 #include "nba.h"
 
@@ -25,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define SEASON_GAP  60   /* days: a longer break between two game dates starts a new season */
 #define MAX_COLUMNS 1024 /* a header wider than this is not a game log */
@@ -149,11 +157,16 @@ typedef struct row {
 	bool won;
 	nba_team_line line;
 	size_t line_no;
-	size_t line_no2;       /* the second row's line, once it arrives */
 	size_t col[N_COLUMNS]; /* 1-based column of each field, for errors found after the field */
-	size_t game;           /* index into the games, once the second row arrives */
-	int rows;              /* rows seen for this game id */
 } row;
+
+/* What stays of a game id once seen: 16 bytes, not a row, so that the rows need not all be kept.
+ * Line numbers fit 32 bits: a text of more lines is refused before any row is read. */
+typedef struct slot {
+	uint32_t game_id;
+	uint32_t line_no, line_no2; /* of its first and second rows */
+	uint32_t pending;           /* its first row's place in the pool + 1; 0 once joined */
+} slot;
 
 typedef struct parser {
 	const char *p, *end, *line_start;
@@ -162,12 +175,19 @@ typedef struct parser {
 	size_t err_cap;
 	uint32_t team_key[NBA_TEAMS];
 	int n_teams;
-	row *slots; /* one per game id, in order of first appearance */
-	size_t n_slots;
-	uint32_t *table; /* open addressing: game id -> slot + 1 */
+	uint8_t map[MAX_COLUMNS]; /* header field index -> column */
+	size_t n_fields;
+	size_t rows;
+	slot *slots; /* one per game id, in order of first appearance */
+	size_t n_slots, slots_cap;
+	uint32_t *table; /* open addressing: game id -> slot + 1, at most half full */
 	size_t table_mask;
+	row *pool; /* first rows waiting for their second */
+	size_t n_pool, pool_cap;
+	uint32_t *pool_free; /* places in the pool free again */
+	size_t n_free;
 	nba_game *games;
-	size_t n_games;
+	size_t n_games, games_cap;
 } parser;
 
 typedef struct field {
@@ -210,6 +230,24 @@ static int fail_value(parser *ps, const field *f, enum column c, const char *wha
 {
 	char buf[SHOW_MAX + 4];
 	return fail(ps, ps->line, f->col, "%s is not %s: '%s'", column_name[c], what, show(f, buf));
+}
+
+static int fail_oom(parser *ps)
+{
+	errno = ENOMEM;
+	return fail(ps, 1, 1, "out of memory");
+}
+
+/* Doubles an array (at least 16 elements). */
+static int grow(void **a, size_t *cap, size_t size)
+{
+	size_t ncap = *cap < 16 ? 16 : 2 * *cap;
+	void *t = realloc(*a, ncap * size);
+	if (!t)
+		return -1;
+	*a = t;
+	*cap = ncap;
+	return 0;
 }
 
 /* Reads the field at ps->p, leaving ps->p on the ',', line end or end of text after it. A quoted
@@ -450,7 +488,10 @@ static int join(parser *ps, row *first, const row *r)
 	if (check_result(ps, r, first->line.pts) || check_result(ps, first, r->line.pts))
 		return -1;
 	const row *h = r->home ? r : first, *a = r->home ? first : r;
-	nba_game *g = &ps->games[ps->n_games];
+	if (ps->n_games == ps->games_cap &&
+	    grow((void **)&ps->games, &ps->games_cap, sizeof *ps->games))
+		return fail_oom(ps);
+	nba_game *g = &ps->games[ps->n_games++];
 	*g = (nba_game){.game_id = id,
 	                .date = r->date,
 	                .home = h->team,
@@ -459,30 +500,85 @@ static int join(parser *ps, row *first, const row *r)
 	                .away_line = a->line,
 	                .home_win = h->line.pts > a->line.pts,
 	                .true_home_prob = NAN};
-	first->game = ps->n_games++;
 	return 0;
 }
 
-/* Files the row under its game id: the first row waits in a new slot, the second is joined. */
+static size_t slot_hash(const parser *ps, uint32_t id)
+{
+	return (size_t)(((uint64_t)id * 0x9E3779B97F4A7C15ULL) >> 32) & ps->table_mask;
+}
+
+/* Doubles the table and refiles every slot: it grows with the game ids seen, so a file costs
+ * table memory for its games only, not for a bound on them. */
+static int grow_table(parser *ps)
+{
+	size_t cap = 2 * (ps->table_mask + 1);
+	uint32_t *t = calloc(cap, sizeof *t);
+	if (!t)
+		return -1;
+	free(ps->table);
+	ps->table = t;
+	ps->table_mask = cap - 1;
+	for (size_t i = 0; i < ps->n_slots; i++) {
+		size_t h = slot_hash(ps, ps->slots[i].game_id);
+		while (t[h])
+			h = (h + 1) & ps->table_mask;
+		t[h] = (uint32_t)(i + 1);
+	}
+	return 0;
+}
+
+/* Files the row under its game id: the first row waits in the pool, the second is joined and
+ * frees its place there. */
 static int add_row(parser *ps, const row *r)
 {
-	size_t h = (size_t)(((uint64_t)r->game_id * 0x9E3779B97F4A7C15ULL) >> 32) & ps->table_mask;
+	size_t h = slot_hash(ps, r->game_id);
 	while (ps->table[h]) {
-		row *s = &ps->slots[ps->table[h] - 1];
+		slot *s = &ps->slots[ps->table[h] - 1];
 		if (s->game_id == r->game_id) {
-			if (s->rows == 2)
+			if (!s->pending)
 				return fail(ps, r->line_no, r->col[C_GAME_ID],
-				            "game %" PRIu32
-				            " has a third row (after lines %zu and %zu)",
+				            "game %" PRIu32 " has a third row (after lines %" PRIu32
+				            " and %" PRIu32 ")",
 				            r->game_id, s->line_no, s->line_no2);
-			s->rows = 2;
-			s->line_no2 = r->line_no;
-			return join(ps, s, r);
+			uint32_t at = s->pending - 1;
+			s->pending = 0;
+			s->line_no2 = (uint32_t)r->line_no;
+			ps->pool_free[ps->n_free++] = at;
+			return join(ps, &ps->pool[at], r);
 		}
 		h = (h + 1) & ps->table_mask;
 	}
-	ps->slots[ps->n_slots] = *r;
-	ps->slots[ps->n_slots].rows = 1;
+	if (2 * (ps->n_slots + 1) > ps->table_mask + 1) {
+		if (grow_table(ps))
+			return fail_oom(ps);
+		h = slot_hash(ps, r->game_id);
+		while (ps->table[h])
+			h = (h + 1) & ps->table_mask;
+	}
+	if (ps->n_slots == ps->slots_cap &&
+	    grow((void **)&ps->slots, &ps->slots_cap, sizeof *ps->slots))
+		return fail_oom(ps);
+	uint32_t at;
+	if (ps->n_free) {
+		at = ps->pool_free[--ps->n_free];
+	} else {
+		if (ps->n_pool == ps->pool_cap) {
+			size_t cap = ps->pool_cap;
+			if (grow((void **)&ps->pool, &ps->pool_cap, sizeof *ps->pool))
+				return fail_oom(ps);
+			uint32_t *fr = realloc(ps->pool_free, ps->pool_cap * sizeof *fr);
+			if (!fr) {
+				ps->pool_cap = cap;
+				return fail_oom(ps);
+			}
+			ps->pool_free = fr;
+		}
+		at = (uint32_t)ps->n_pool++;
+	}
+	ps->pool[at] = *r;
+	ps->slots[ps->n_slots] =
+	    (slot){.game_id = r->game_id, .line_no = (uint32_t)r->line_no, .pending = at + 1};
 	ps->table[h] = (uint32_t)++ps->n_slots;
 	return 0;
 }
@@ -642,37 +738,35 @@ static void number_teams(parser *ps, nba_league *out)
 	}
 }
 
-static int parse(parser *ps, nba_league *out)
+/* The BOM and the header, at the start of the first text given. */
+static int parse_start(parser *ps)
 {
 	if (ps->end - ps->p >= 3 && memcmp(ps->p, "\xEF\xBB\xBF", 3) == 0)
 		ps->p += 3;
 	ps->line_start = ps->p;
 	if (ps->p == ps->end)
 		return fail(ps, 1, 1, "empty file");
-	uint8_t map[MAX_COLUMNS];
-	size_t n_fields = 0;
-	if (parse_header(ps, map, &n_fields))
-		return -1;
+	return parse_header(ps, ps->map, &ps->n_fields);
+}
 
-	/* Every row is on a line of its own: the newlines bound the rows, and so every array. */
-	size_t max_rows = 1;
-	for (const char *q = ps->p; (q = memchr(q, '\n', (size_t)(ps->end - q))); q++)
-		max_rows++;
-	if (max_rows >= UINT32_MAX / 2)
-		return fail(ps, 1, 1, "more than %u lines", (unsigned)(UINT32_MAX / 2));
-	size_t cap = 16;
-	while (cap < 2 * max_rows)
-		cap *= 2;
-	ps->table = calloc(cap, sizeof *ps->table);
-	ps->slots = malloc(max_rows * sizeof *ps->slots);
-	ps->games = malloc((max_rows / 2 + 1) * sizeof *ps->games);
-	if (!ps->table || !ps->slots || !ps->games) {
-		errno = ENOMEM;
-		return fail(ps, 1, 1, "out of memory");
-	}
-	ps->table_mask = cap - 1;
+/* The first allocations, for at most max_rows rows: pages of the games never touched cost
+ * nothing. */
+static int parse_alloc(parser *ps, size_t max_rows)
+{
+	ps->table_mask = 1023;
+	ps->table = calloc(ps->table_mask + 1, sizeof *ps->table);
+	/* The slots grow as they fill: a block freed is the size the allocator then keeps back
+	 * (glibc raises its mmap threshold to it), and the features come after. */
+	ps->games_cap = max_rows / 2 + 1;
+	ps->games = malloc(ps->games_cap * sizeof *ps->games);
+	if (!ps->table || !ps->games)
+		return fail_oom(ps);
+	return 0;
+}
 
-	size_t rows = 0;
+/* Every record from ps->p to ps->end, which ends where a record does. */
+static int parse_records(parser *ps)
+{
 	while (ps->p < ps->end) {
 		if (blank_line(ps)) {
 			if (end_record(ps))
@@ -681,16 +775,32 @@ static int parse(parser *ps, nba_league *out)
 		}
 		row r;
 		memset(&r, 0, sizeof r);
-		if (parse_record(ps, map, n_fields, &r) || add_row(ps, &r))
+		if (parse_record(ps, ps->map, ps->n_fields, &r) || add_row(ps, &r))
 			return -1;
-		rows++;
+		ps->rows++;
 	}
-	if (rows == 0)
+	return 0;
+}
+
+static int parse_finish(parser *ps, nba_league *out)
+{
+	if (ps->rows == 0)
 		return fail(ps, ps->line, 1, "no games after the header");
 	for (size_t i = 0; i < ps->n_slots; i++)
-		if (ps->slots[i].rows == 1)
-			return fail(ps, ps->slots[i].line_no, ps->slots[i].col[C_GAME_ID],
-			            "game %" PRIu32 " has only one row", ps->slots[i].game_id);
+		if (ps->slots[i].pending) {
+			const row *r = &ps->pool[ps->slots[i].pending - 1];
+			return fail(ps, r->line_no, r->col[C_GAME_ID],
+			            "game %" PRIu32 " has only one row", r->game_id);
+		}
+	/* The league is all that is kept: what only the parse needed goes before the sort. */
+	free(ps->table);
+	free(ps->slots);
+	free(ps->pool);
+	free(ps->pool_free);
+	ps->table = NULL;
+	ps->slots = NULL;
+	ps->pool = NULL;
+	ps->pool_free = NULL;
 
 	number_teams(ps, out);
 	bool sorted = true;
@@ -711,6 +821,30 @@ static int parse(parser *ps, nba_league *out)
 	return 0;
 }
 
+static int parse(parser *ps, nba_league *out)
+{
+	if (parse_start(ps))
+		return -1;
+	/* Every row is on a line of its own: the newlines bound the rows, and so every array. */
+	size_t max_rows = 1;
+	for (const char *q = ps->p; (q = memchr(q, '\n', (size_t)(ps->end - q))); q++)
+		max_rows++;
+	if (max_rows >= UINT32_MAX / 2)
+		return fail(ps, 1, 1, "more than %u lines", (unsigned)(UINT32_MAX / 2));
+	if (parse_alloc(ps, max_rows) || parse_records(ps))
+		return -1;
+	return parse_finish(ps, out);
+}
+
+static void parser_free(parser *ps)
+{
+	free(ps->table);
+	free(ps->slots);
+	free(ps->pool);
+	free(ps->pool_free);
+	free(ps->games);
+}
+
 int nba_parse_csv(const char *text, size_t len, nba_league *out, char *err, size_t err_cap)
 {
 	memset(out, 0, sizeof *out);
@@ -718,42 +852,200 @@ int nba_parse_csv(const char *text, size_t len, nba_league *out, char *err, size
 	if (err_cap)
 		err[0] = '\0';
 	int rc = parse(&ps, out);
-	free(ps.table);
-	free(ps.slots);
-	free(ps.games);
+	parser_free(&ps);
 	if (rc)
 		nba_league_free(out);
 	return rc;
+}
+
+/* ---- reading a file a chunk at a time ----------------------------------------------------- */
+
+#define CHUNK ((size_t)256 << 10)
+
+static size_t chunk_size = CHUNK;
+
+/* For the tests: chunks small enough that records and quoted fields straddle their edges. */
+void nba_csv_set_chunk(size_t bytes);
+void nba_csv_set_chunk(size_t bytes)
+{
+	chunk_size = bytes ? bytes : CHUNK;
+}
+
+/* The end of the last record complete in b[from, n), or 0: where the parser, reading the same
+ * bytes, would leave a record with its line end consumed, seeing nothing after it. It follows the
+ * parser's lexing (a field quoted only when its first byte is a quote; "" within one) so that a
+ * record is never cut; where the parser would stop with an error it resumes at the next newline,
+ * past the byte that error looks at. */
+static size_t complete_records(const char *b, size_t from, size_t n)
+{
+	if (!memchr(b + from, '"', n - from)) {
+		/* No quotes: every '\n' ends a record (a lone '\r' before it is an error). */
+		while (n > from && b[n - 1] != '\n')
+			n--;
+		return n > from ? n : 0;
+	}
+	size_t last = 0, i = from;
+	for (;;) {
+		if (i < n && b[i] == '"') {
+			for (i++;; i++) {
+				if (i + 1 >= n)
+					return last; /* "" or a closing quote: the next byte says */
+				if (b[i] == '"') {
+					if (b[i + 1] != '"')
+						break;
+					i++;
+				}
+			}
+			i++;
+			if (b[i] != ',' && b[i] != '\n' && b[i] != '\r')
+				goto resync;
+		} else {
+			while (i < n && b[i] != ',' && b[i] != '\n' && b[i] != '\r')
+				i++;
+			if (i == n)
+				return last;
+		}
+		if (b[i] == ',') {
+			i++;
+			continue;
+		}
+		if (b[i] == '\r') {
+			if (i + 1 == n)
+				return last;
+			if (b[i + 1] != '\n')
+				goto resync;
+			i++;
+		}
+		last = ++i;
+		continue;
+	resync:;
+		const char *q = memchr(b + i, '\n', n - i);
+		if (!q)
+			return last;
+		last = i = (size_t)(q - b) + 1;
+	}
+}
+
+/* Parses f a chunk at a time; the size bounds the rows and so the arrays. */
+static int load_stream(FILE *f, size_t size, parser *ps, nba_league *out)
+{
+	size_t cap = chunk_size, len = 0, from = 0;
+	char *buf = malloc(cap);
+	if (!buf)
+		return fail_oom(ps);
+	bool eof = false, started = false;
+	int rc = -1;
+	for (;;) {
+		while (!eof && len < cap) {
+			size_t k = fread(buf + len, 1, cap - len, f);
+			len += k;
+			if (k == 0) {
+				if (ferror(f)) {
+					rc = -2;
+					goto done;
+				}
+				eof = true;
+			}
+		}
+		if (!started && len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+			from = 3;
+		size_t n = eof ? len : complete_records(buf, from, len);
+		if (n == 0 && !eof) {
+			/* One record fills the buffer: make room for the rest of it. */
+			char *t = cap <= SIZE_MAX / 2 ? realloc(buf, 2 * cap) : NULL;
+			if (!t) {
+				fail_oom(ps);
+				goto done;
+			}
+			buf = t;
+			cap *= 2;
+			continue;
+		}
+		ps->p = ps->line_start = buf;
+		ps->end = buf + n;
+		if (!started) {
+			started = true;
+			/* A valid row has a byte per field at least: 20 columns and 36 bytes of
+			 * values.
+			 */
+			if (parse_start(ps) || parse_alloc(ps, size / 40 + 2))
+				goto done;
+		}
+		if (parse_records(ps))
+			goto done;
+		memmove(buf, buf + n, len - n);
+		len -= n;
+		from = 0;
+		if (eof && len == 0)
+			break;
+	}
+	free(buf);
+	buf = NULL;
+	rc = parse_finish(ps, out);
+done:
+	free(buf);
+	return rc;
+}
+
+/* The text read whole: a pipe has no size to bound the rows with, and a text too long for
+ * 32-bit line numbers is refused by the counting in parse(). */
+static int load_whole(FILE *f, char **text, size_t *len)
+{
+	size_t cap = 0;
+	*text = NULL;
+	*len = 0;
+	/* The size is read from the file as it goes: a pipe or a growing file has none. */
+	for (;;) {
+		if (*len == cap) {
+			size_t ncap = cap ? 2 * cap : 1 << 20;
+			char *t = realloc(*text, ncap);
+			if (!t) {
+				errno = ENOMEM;
+				return -1;
+			}
+			*text = t;
+			cap = ncap;
+		}
+		size_t k = fread(*text + *len, 1, cap - *len, f);
+		*len += k;
+		if (k == 0)
+			break;
+	}
+	return ferror(f) ? -1 : 0;
 }
 
 int nba_load_csv(const char *path, nba_league *out, char *err, size_t err_cap)
 {
 	memset(out, 0, sizeof *out);
 	FILE *f = fopen(path, "rb");
-	char *text = NULL;
-	size_t len = 0, cap = 0;
-	bool oom = false;
-	if (f) {
-		/* The size is read from the file as it goes: a pipe or a growing file has none. */
-		for (;;) {
-			if (len == cap) {
-				size_t ncap = cap ? 2 * cap : 1 << 20;
-				char *t = realloc(text, ncap);
-				if (!t) {
-					oom = true;
-					break;
-				}
-				text = t;
-				cap = ncap;
-			}
-			size_t k = fread(text + len, 1, cap - len, f);
-			len += k;
-			if (k == 0)
-				break;
+	struct stat st;
+	if (f && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0 &&
+	    (uint64_t)st.st_size < UINT32_MAX / 4) {
+		char msg[256];
+		msg[0] = '\0';
+		parser ps = {.line = 1, .err = msg, .err_cap = sizeof msg};
+		errno = 0;
+		int rc = load_stream(f, (size_t)st.st_size, &ps, out);
+		int e = errno;
+		parser_free(&ps);
+		fclose(f);
+		if (rc == -2) {
+			e = e ? e : EIO;
+			snprintf(err, err_cap, "%s: %s", path, strerror(e));
+		} else if (rc) {
+			snprintf(err, err_cap, "%s:%s", path, msg);
 		}
+		if (rc) {
+			nba_league_free(out);
+			errno = e;
+			return -1;
+		}
+		return 0;
 	}
-	if (!f || oom || ferror(f)) {
-		int e = oom ? ENOMEM : errno ? errno : EIO;
+	char *text = NULL;
+	size_t len = 0;
+	if (!f || load_whole(f, &text, &len)) {
+		int e = errno ? errno : EIO;
 		snprintf(err, err_cap, "%s: %s", path, strerror(e));
 		if (f)
 			fclose(f);

@@ -182,6 +182,9 @@ int main(int argc, char **argv)
 		t_features = now_s();
 		nba_model_predict(m, d.x + first * NBA_N_FEATURES, n, proba);
 		t_predict = now_s();
+		/* The features are spent: gone before the bets are written, the two never add up
+		 * in the peak. */
+		nba_dataset_free(&d);
 		n_bets = nba_recommend(l.games + first, proba, n, o.min_edge, KELLY_CAP, bets);
 		t_bets = now_s();
 	}

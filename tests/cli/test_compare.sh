@@ -28,8 +28,10 @@ mid=$(jq -r '.comparison.entries[1].relative_speed' "$json")
 slow=$(jq -r '.comparison.entries[2].relative_speed' "$json")
 ok "json: mid is 2x slower ($mid)" near "$mid" 1.9 0.3
 ok "json: slow is 4x slower ($slow)" near "$slow" 3.7 0.7
-ok "json: errors are small and positive" jq_true "$json" \
-	'[.comparison.entries[1:][].relative_speed_error | . > 0 and . < 0.5] | all'
+# The interval's width depends on the machine's noise; what must hold is that it is there and says
+# something: a half-width below half the ratio itself.
+ok "json: errors are positive and informative" jq_true "$json" \
+	'[.comparison.entries[1:][] | .relative_speed_error > 0 and .relative_speed_error < .relative_speed / 2] | all'
 ok "json: the differences are significant" jq_true "$json" \
 	'[.comparison.entries[1:][].significant] | all'
 ok "json: the fastest is 1 +- 0" jq_true "$json" \

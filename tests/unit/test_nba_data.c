@@ -9,6 +9,18 @@
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
+/* csv.c's read size (0: its default), so that records straddle the chunks of a small file. */
+void nba_csv_set_chunk(size_t bytes);
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "wb");
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
 static char *temp_path(void)
 {
 	static char path[64];
@@ -252,6 +264,49 @@ static void test_real_export(void)
 	nba_league_free(&l);
 }
 
+/* A file read in chunks of every size up to its own: quoted fields (one across a line end) and
+ * CRLF line ends straddle the chunk edges, and the league is the one parsed from the text whole. */
+static void test_chunk_boundaries(void)
+{
+	static const char text[] = "SEASON_ID,TEAM_ID,TEAM_ABBREVIATION,TEAM_NAME,GAME_ID,GAME_"
+	                           "DATE,MATCHUP,WL,PTS,FGM,FGA,"
+	                           "FG3M,FG3A,FTM,FTA,OREB,DREB,AST,TOV,STL,BLK,PF,PLUS_MINUS\r\n"
+	                           "22023,1,LAL,\"Los Angeles\r\n\"\"Lakers\"\", "
+	                           "LA\",0022300061,2023-10-24,LAL @ DEN,L,107,41,"
+	                           "90,10,29,15,20,11,31,23,12,5,4,16,-12\r\n"
+	                           "\r\n"
+	                           "22023,2,DEN,\"Denver\nNuggets\",0022300061,2023-10-24,DEN vs. "
+	                           "LAL,W,119,48,91,14,34,9,12,"
+	                           "9,33,29,12,9,6,15,12\r\n"
+	                           "22023,3,GSW,\"\",0022300062,2023-10-26,GSW vs. "
+	                           "PHX,L,104,36,93,13,41,19,23,14,36,22,13,"
+	                           "11,5,21,-4\n"
+	                           "22023,4,PHX,Phoenix Suns,0022300062,2023-10-26,PHX @ "
+	                           "GSW,W,108,42,87,9,29,15,19,8,38,26,"
+	                           "18,6,7,21,4";
+	nba_league whole, l;
+	char err[256] = "";
+	CHECK_INT(nba_parse_csv(text, strlen(text), &whole, err, sizeof err), 0);
+	CHECK_STR(err, "");
+	CHECK_INT(whole.n_games, 2);
+	char *path = temp_path();
+	write_text(path, text);
+	for (size_t chunk = 1; chunk <= sizeof text; chunk++) {
+		nba_csv_set_chunk(chunk);
+		CHECK_INT(nba_load_csv(path, &l, err, sizeof err), 0);
+		CHECK_INT(l.n_games, whole.n_games);
+		CHECK_INT(l.n_teams, whole.n_teams);
+		if (l.n_games == whole.n_games)
+			CHECK(memcmp(l.games, whole.games, whole.n_games * sizeof *l.games) == 0 ||
+			      whole.n_games == 0);
+		CHECK(memcmp(l.teams, whole.teams, sizeof l.teams) == 0);
+		nba_league_free(&l);
+	}
+	nba_csv_set_chunk(0);
+	unlink(path);
+	nba_league_free(&whole);
+}
+
 /* ---- rejections --------------------------------------------------------------------------- */
 
 #define HEADER                                                                                     \
@@ -272,6 +327,24 @@ static void expect_error(int line, const char *text, const char *want)
 	}
 	check_count++;
 	CHECK(l.games == NULL && l.n_games == 0);
+
+	/* A file is read a chunk at a time: wherever the chunks end, the same message. */
+	char *path = temp_path(), want_file[512];
+	write_text(path, text);
+	snprintf(want_file, sizeof want_file, "%s:%s", path, want);
+	static const size_t chunks[] = {1, 2, 3, 5, 8, 13, 64, 0};
+	for (size_t i = 0; i < sizeof chunks / sizeof *chunks; i++) {
+		nba_csv_set_chunk(chunks[i]);
+		rc = nba_load_csv(path, &l, err, sizeof err);
+		if (rc != -1 || strcmp(err, want_file) != 0) {
+			check_failures++;
+			fprintf(stderr, "%s:%d: chunk %zu: got %d \"%s\", expected \"%s\"\n",
+			        __FILE__, line, chunks[i], rc, err, want_file);
+		}
+		check_count++;
+	}
+	nba_csv_set_chunk(0);
+	unlink(path);
 }
 #define EXPECT_ERROR(text, want) expect_error(__LINE__, text, want)
 
@@ -591,6 +664,7 @@ int main(void)
 	test_determinism();
 	test_round_trip(&l);
 	test_real_export();
+	test_chunk_boundaries();
 	test_rejections();
 	test_features_by_hand();
 	test_window_slides();
