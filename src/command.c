@@ -549,28 +549,8 @@ static void heap_unavailable(session *ss, const char *fmt, ...)
 {
 	sc_heap_profile *h = &ss->p->heap;
 	sc__heap_profile_release(h);
-	*h = (sc_heap_profile){
-	    .available = false,
-	    .sites_mode = ss->o->heap_sites_all ? "all" : "sampled",
-	    .allocations = -1,
-	    .frees = -1,
-	    .bytes_allocated = -1,
-	    .temporary_allocations = -1,
-	    .allocations_per_sample = NAN,
-	    .peak_live_bytes = -1,
-	    .peak_live_s = NAN,
-	    .leaked_blocks = -1,
-	    .leaked_bytes = -1,
-	    .lost_blocks = -1,
-	    .lost_bytes = -1,
-	    .reachable_blocks = -1,
-	    .reachable_bytes = -1,
-	    .arena_bytes = -1,
-	    .in_use_bytes = -1,
-	    .run_wall_s = NAN,
-	    .slowdown = NAN,
-	    .run_peak_rss_mb = NAN,
-	};
+	*h = sc__heap_profile_unmeasured();
+	h->sites_mode = ss->o->heap_sites_all ? "all" : "sampled";
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(h->reason, sizeof h->reason, fmt, ap);

@@ -983,13 +983,19 @@ static bool traced_before(const sc__heap_agg *a, size_t i)
 	return false;
 }
 
-int sc__heap_agg_result(const sc__heap_agg *a, uint32_t root_pid, sc_heap_profile *out)
+sc_heap_profile sc__heap_profile_unmeasured(void)
 {
-	if (!a || !out)
-		return SC_EINVAL;
-	*out = (sc_heap_profile){
+	return (sc_heap_profile){
+	    .allocations = -1,
+	    .frees = -1,
+	    .bytes_allocated = -1,
+	    .temporary_allocations = -1,
 	    .allocations_per_sample = NAN,
+	    .peak_live_bytes = -1,
 	    .peak_live_s = NAN,
+	    .peak_live_error_bytes = -1,
+	    .leaked_blocks = -1,
+	    .leaked_bytes = -1,
 	    .lost_blocks = -1,
 	    .lost_bytes = -1,
 	    .reachable_blocks = -1,
@@ -1000,6 +1006,13 @@ int sc__heap_agg_result(const sc__heap_agg *a, uint32_t root_pid, sc_heap_profil
 	    .slowdown = NAN,
 	    .run_peak_rss_mb = NAN,
 	};
+}
+
+int sc__heap_agg_result(const sc__heap_agg *a, uint32_t root_pid, sc_heap_profile *out)
+{
+	if (!a || !out)
+		return SC_EINVAL;
+	*out = sc__heap_profile_unmeasured();
 	/* An image that exec'd claims a new slot under the same pid; the last one is the program
 	 * the user meant (a wrapper script or env(1) execs it). */
 	long found = -1;

@@ -30,24 +30,10 @@ void sc__heap_region_end(const sc__heap_region *r, uint64_t n_samples, sc_heap_p
 {
 	struct heap_snapshot after;
 	bool ok = r->ok && r->snapshot(&after, 0) == 0;
-	*out = (sc_heap_profile){
-	    .available = ok,
-	    .complete = ok,
-	    .sites_mode = "none",
-	    .live_basis = "usable",
-	    .allocations_per_sample = NAN,
-	    .peak_live_s = NAN,
-	    .peak_live_error_bytes = -1,
-	    .lost_blocks = -1,
-	    .lost_bytes = -1,
-	    .reachable_blocks = -1,
-	    .reachable_bytes = -1,
-	    .arena_bytes = -1,
-	    .in_use_bytes = -1,
-	    .run_wall_s = NAN,
-	    .slowdown = NAN,
-	    .run_peak_rss_mb = NAN,
-	};
+	*out = sc__heap_profile_unmeasured();
+	out->available = out->complete = ok;
+	out->sites_mode = "none";
+	out->live_basis = "usable";
 	if (!ok) {
 		snprintf(out->reason, sizeof out->reason, "%s",
 		         "the heap shim is not loaded in this process: run the program under "

@@ -293,6 +293,9 @@ char *const *sc__heap_session_envp(const sc__heap_session *s);
 int sc__heap_session_finish(sc__heap_session *s, pid_t pid, int wait_status, sc_heap_profile *out);
 /* Stops the reader and removes the directory. */
 void sc__heap_session_free(sc__heap_session *s);
+/* A heap profile with nothing measured: every count -1, every figure NAN, no sites (the base that
+ * the collector, the command runner and regions fill in). */
+sc_heap_profile sc__heap_profile_unmeasured(void);
 /* Releases the sites of a heap profile. */
 void sc__heap_profile_release(sc_heap_profile *h);
 

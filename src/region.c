@@ -556,10 +556,9 @@ int sc__regions_report(const sc_profiler *p, sc_report *rep)
 	                                .major_faults = -1,
 	                                .voluntary_context_switches = -1,
 	                                .involuntary_context_switches = -1};
-	prof.heap = (sc_heap_profile){.available = false,
-	                              .sites_mode = "none",
-	                              .live_basis = "usable",
-	                              .allocations_per_sample = NAN};
+	prof.heap = sc__heap_profile_unmeasured();
+	prof.heap.sites_mode = "none";
+	prof.heap.live_basis = "usable";
 	snprintf(prof.heap.reason, sizeof prof.heap.reason, "%s",
 	         "regions profile: heap figures are per region (with the shim loaded)");
 	const char *why = "the regions profile holds the regions entered outside "
