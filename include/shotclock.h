@@ -161,6 +161,11 @@ typedef struct sc_profiler sc_profiler;
 
 sc_profiler *sc_profiler_new(void);
 void sc_profiler_free(sc_profiler *p);
+/* Samples the calling thread's CPU stacks at rate_hz (0 turns it off, the default) during
+ * sc_profile_comprehensive, sc_profile_samples and regions, into each profile's cpu section, with
+ * per-region attribution. Timer signals (SIGPROF) interrupt the workload's system calls, which are
+ * restarted (SA_RESTART). SC_EINVAL for a rate outside (0, 10000]. */
+int sc_profiler_sample_cpu(sc_profiler *p, double rate_hz);
 /* The first error the profiler met while recording (SC_ENOMEM when a profile could not be stored);
  * 0 when every profile was recorded. */
 int sc_profiler_status(const sc_profiler *p);
@@ -323,6 +328,63 @@ typedef struct sc_leak_result {
 	char reason[200];               /* why the verdict (one sentence with the numbers) */
 } sc_leak_result;
 
+/* ---- CPU samples: where the CPU time goes (docs/metrics.md "CPU samples") ----------------- */
+
+#define SC_CPU_MAX_HOTSPOTS 100 /* functions kept in a profile's hotspot table */
+#define SC_CPU_MAX_LINES    5   /* hottest source lines kept per function */
+#define SC_CPU_MAX_STACKS   5000 /* distinct stacks kept; the rest are summed into one */
+
+/* A source line inside a hot function: the samples whose exact instruction was on it. */
+typedef struct sc_cpu_line {
+	char *file;
+	int line;
+	uint64_t samples;
+	double percent; /* of all samples, 0..100 */
+} sc_cpu_line;
+
+/* One function (unsymbolized: one "module+0xoffset") and the samples that fell in it. */
+typedef struct sc_cpu_hotspot {
+	char *function;         /* "gbm_predict_row", or "libfoo.so+0x1a2b" when unknown */
+	char *module;           /* path of the object holding it; NULL when unknown */
+	char *file;             /* where the function is defined; NULL when unknown */
+	int line;               /* its first line; 0 when unknown */
+	uint64_t self_samples;  /* samples whose innermost frame is in it (exact: the sampled IP) */
+	uint64_t total_samples; /* samples with it anywhere on the stack, each counted once */
+	double self_percent;    /* of all samples, 0..100 */
+	double total_percent;
+	sc_cpu_line *lines; /* hottest lines by self samples, at most SC_CPU_MAX_LINES */
+	size_t n_lines;
+} sc_cpu_hotspot;
+
+/* One distinct call stack, symbolized to function names (inlined functions are frames of their
+ * own), outermost first as the folded format writes it, and how many samples had it. */
+typedef struct sc_cpu_stack {
+	char **frames;
+	size_t n_frames;
+	uint64_t samples;
+} sc_cpu_stack;
+
+/* The CPU sampling profile of one run (a command's instrumented run, or an in-process workload). */
+typedef struct sc_cpu_profile {
+	bool available;         /* false: nothing below is measured; reason says why */
+	char reason[200];       /* why not available, or "" */
+	const char *sampler;    /* "perf_event" or "timer" (static strings); NULL when none ran */
+	char sampler_note[200]; /* why that sampler ("perf_event_open: Permission denied: ..."), or "" */
+	const char *call_graph; /* "fp" (frame pointers) or "dwarf" (static strings) */
+	double rate_hz;         /* the sampling rate asked for */
+	uint64_t samples;       /* samples collected */
+	uint64_t lost_samples;  /* samples the kernel or a full buffer dropped */
+	size_t threads;         /* distinct threads sampled */
+	size_t processes;       /* distinct processes sampled */
+	double duration_s;      /* the sampled run's wall time */
+	double cpu_s;           /* samples / rate_hz: the CPU time the samples stand for */
+	sc_cpu_hotspot *hotspots; /* by self samples, then total; at most SC_CPU_MAX_HOTSPOTS */
+	size_t n_hotspots;
+	sc_cpu_stack *stacks; /* by samples, largest first; at most SC_CPU_MAX_STACKS, the rest summed
+	                         into one stack whose only frame is "[other stacks]" */
+	size_t n_stacks;
+} sc_cpu_profile;
+
 /* ---- regions: components of a program (sc_region_begin/end) ------------------------------- */
 
 /* One named region, aggregated over every time it was entered. Regions nest: a region entered
@@ -339,6 +401,9 @@ typedef struct sc_region_stats {
 	double memory_increase_mb; /* RSS when the figures are taken minus RSS at the first entry */
 	int64_t allocations;       /* with the heap shim loaded; -1 otherwise */
 	int64_t bytes_allocated;   /* -1 without the shim */
+	int64_t cpu_samples;       /* CPU samples taken while it was open (inclusive); -1 unsampled */
+	double cpu_percent;        /* cpu_samples / the profile's samples, 0..100; NAN unsampled */
+	char cpu_top_function[96]; /* the function with the most self samples inside it, or "" */
 } sc_region_stats;
 
 /* A function, a set of samples or a command, with everything measured about it. */
@@ -358,6 +423,7 @@ typedef struct sc_profile {
 	sc_resources resources;
 	sc_heap_profile heap;     /* heap.available false when the shim did not run */
 	sc_leak_result leak;      /* leak.verdict NULL unless a leak check was made */
+	sc_cpu_profile cpu;       /* cpu.available false when no sampler ran */
 	sc_region_stats *regions; /* components, in order of first entry */
 	size_t n_regions;
 	sc_timeline_point *timeline; /* from one extra, sampled run (commands) */
@@ -522,6 +588,10 @@ typedef struct sc_command_options {
 	bool heap_sites_all;        /* stream every allocation (exact sites, leak scan); slower */
 	uint64_t heap_sample_bytes; /* mean sampling interval; 0 -> 512 KiB */
 	bool follow_children;       /* trace the command's children too */
+	bool no_cpu_samples;        /* do not sample CPU stacks during the instrumented run */
+	double cpu_sample_rate_hz;  /* samples per second per thread; 0 -> 997 */
+	const char *cpu_call_graph; /* "fp" (NULL: the default) or "dwarf" */
+	const char *cpu_sampler;    /* "auto" (NULL), "perf_event" or "timer" (the fallback, forced) */
 	const char
 	    *heap_shim_path;      /* NULL -> $SHOTCLOCK_HEAP_SHIM, beside the executable, install */
 	const char *spawner_path; /* NULL -> $SHOTCLOCK_SPAWNER, then beside the executable, then

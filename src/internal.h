@@ -293,6 +293,14 @@ char *const *sc__heap_session_envp(const sc__heap_session *s);
 int sc__heap_session_finish(sc__heap_session *s, pid_t pid, int wait_status, sc_heap_profile *out);
 /* Stops the reader and removes the directory. */
 void sc__heap_session_free(sc__heap_session *s);
+/* Asks the shim to sample CPU stacks with per-thread timers (the fallback when perf_event_open is
+ * not permitted) at rate_hz. Before sc__heap_session_envp is read. 0 or SC_ENOMEM. */
+int sc__heap_session_enable_cpu_timer(sc__heap_session *s, double rate_hz);
+/* After sc__heap_session_finish: moves the timer sampler's samples, and the mappings of the
+ * objects the MODULE records announced (bias known), into *raw (struct sc__cpu_raw,
+ * cpu_samples.h). 0 or SC_ENOMEM. */
+struct sc__cpu_raw;
+int sc__heap_session_take_cpu(sc__heap_session *s, struct sc__cpu_raw *raw);
 /* A heap profile with nothing measured: every count -1, every figure NAN, no sites (the base that
  * the collector, the command runner and regions fill in). */
 sc_heap_profile sc__heap_profile_unmeasured(void);
