@@ -39,8 +39,9 @@ typedef struct sc__cpu_mapping {
 	uint64_t end;
 	uint64_t pgoff; /* the file offset mapped at start */
 	bool bias_known;
-	uint64_t bias; /* when known: address - bias is the ELF file's virtual address (dlpi_addr) */
-	char *path;    /* "/usr/lib/x86_64-linux-gnu/libc.so.6", "[vdso]", "//anon", ... */
+	uint64_t
+	    bias;   /* when known: address - bias is the ELF file's virtual address (dlpi_addr) */
+	char *path; /* "/usr/lib/x86_64-linux-gnu/libc.so.6", "[vdso]", "//anon", ... */
 } sc__cpu_mapping;
 
 /* One sample: a thread caught on the CPU. */
@@ -58,8 +59,8 @@ typedef struct sc__cpu_sample {
 /* The registers and stack bytes copied at a sample, for DWARF unwinding (--call-graph dwarf). */
 typedef struct sc__cpu_user_stack {
 	uint64_t regs[SC__CPU_NREGS]; /* DWARF numbering; regs[7] is rsp, regs[16] rip */
-	size_t stack_off;             /* raw->stack_bytes[stack_off ...] holds stack_len bytes copied */
-	uint32_t stack_len;           /* from address regs[7] upwards */
+	size_t stack_off;   /* raw->stack_bytes[stack_off ...] holds stack_len bytes copied */
+	uint32_t stack_len; /* from address regs[7] upwards */
 } sc__cpu_user_stack;
 
 /* A process seen by the sampler: forked children share their parent's mappings until they exec. */
@@ -148,8 +149,8 @@ typedef struct sc__perf_options {
  * Returns 0; SC_EUNAVAILABLE with why filled ("perf_event_open: Permission denied
  * (kernel.perf_event_paranoid is 3)") when the kernel refuses; SC_ENOMEM.
  */
-int sc__perf_sampler_start(pid_t pid, const sc__perf_options *o, sc__perf_sampler **out,
-                           char *why, size_t why_cap);
+int sc__perf_sampler_start(pid_t pid, const sc__perf_options *o, sc__perf_sampler **out, char *why,
+                           size_t why_cap);
 /* After the run has been reaped: stops the reader, drains every buffer and appends what they held
  * to *raw (samples, mappings, processes, lost). 0 or SC_ENOMEM. */
 int sc__perf_sampler_finish(sc__perf_sampler *s, sc__cpu_raw *raw);
@@ -158,7 +159,7 @@ void sc__perf_sampler_free(sc__perf_sampler *s);
 
 /* What a ring buffer's records carry, from the perf_event_attr that opened it. */
 typedef struct sc__perf_layout {
-	uint64_t sample_type;     /* PERF_SAMPLE_* bits */
+	uint64_t sample_type;      /* PERF_SAMPLE_* bits */
 	uint64_t sample_regs_user; /* register mask with PERF_SAMPLE_REGS_USER */
 	bool sample_id_all;
 } sc__perf_layout;
