@@ -12,7 +12,7 @@
  *   timer       (preload/shim_cpu.c, decoded by heap_decode.c)  the fallback when perf_event_open
  *                             is not permitted: per-thread CPU-time timers inside the heap shim,
  *                             stacks walked by frame pointers in the signal handler.
- *   in-process  (cpu_self.c)  the C API sampling its own calling thread, tagging each sample
+ *   in-process  (self_sampler.c)  the C API sampling its own calling thread, tagging each sample
  *                             with the innermost open region.
  *
  * Addresses stay raw (absolute, in the sampled process) until the builder maps them through the
@@ -169,19 +169,20 @@ typedef struct sc__perf_layout {
  * 0, SC_EPARSE or SC_ENOMEM. */
 int sc__perf_decode(const void *buf, size_t len, const sc__perf_layout *layout, sc__cpu_raw *raw);
 
-/* ---- cpu_self.c: the in-process sampler (the C API) ------------------------------------------ */
+/* ---- self_sampler.c: the in-process sampler (the C API)
+ * ------------------------------------------ */
 
-typedef struct sc__cpu_self sc__cpu_self;
+typedef struct sc__self_sampler sc__self_sampler;
 
 /* Starts sampling the calling thread's CPU time at rate_hz (a CLOCK_THREAD_CPUTIME_ID timer
  * delivering SIGPROF to this thread, SA_RESTART; stacks walked by frame pointers into a buffer
  * allocated here). *region_slot, when not NULL, is read in the signal handler: the innermost open
  * region's index, or -1. 0, SC_ENOMEM or SC_EUNAVAILABLE (why filled). */
-int sc__cpu_self_start(double rate_hz, const volatile int32_t *region_slot, sc__cpu_self **out,
-                       char *why, size_t why_cap);
+int sc__self_sampler_start(double rate_hz, const volatile int32_t *region_slot,
+                           sc__self_sampler **out, char *why, size_t why_cap);
 /* Stops the timer and appends the samples and this process's mappings (dl_iterate_phdr, bias
  * known) to *raw. 0 or SC_ENOMEM. */
-int sc__cpu_self_stop(sc__cpu_self *s, sc__cpu_raw *raw);
-void sc__cpu_self_free(sc__cpu_self *s);
+int sc__self_sampler_stop(sc__self_sampler *s, sc__cpu_raw *raw);
+void sc__self_sampler_free(sc__self_sampler *s);
 
 #endif
