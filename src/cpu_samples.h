@@ -131,6 +131,8 @@ void sc__cpu_profile_unavailable(sc_cpu_profile *out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Frees what a cpu profile owns and leaves it unavailable with reason "". */
 void sc__cpu_profile_release(sc_cpu_profile *p);
+/* A deep copy of src into dst (sc__profile_copy). 0 or SC_ENOMEM (dst then released). */
+int sc__cpu_profile_copy(sc_cpu_profile *dst, const sc_cpu_profile *src);
 
 /* ---- cpu_perf.c: the perf_event_open sampler of a command ----------------------------------- */
 
