@@ -594,6 +594,129 @@ static void print_leak(FILE *out, const style *st, const sc_profile *p)
 	}
 }
 
+/* ---- CPU samples ---------------------------------------------------------------------------- */
+
+/* A count with thousands separators, "4,210", as the findings write them. */
+static const char *fmt_grouped(char *buf, size_t cap, uint64_t v)
+{
+	char digits[32];
+	snprintf(digits, sizeof digits, "%" PRIu64, v);
+	size_t n = strlen(digits), o = 0;
+	for (size_t i = 0; i < n && o + 1 < cap; i++) {
+		buf[o++] = digits[i];
+		if ((n - i - 1) % 3 == 0 && i + 1 < n && o + 1 < cap) {
+			buf[o++] = ',';
+		}
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/* The last two components of a source path ("nba/gbm.c"), as the cpu-hotspot finding writes it. */
+static const char *short_path(const char *path)
+{
+	const char *last = strrchr(path, '/');
+	if (!last) {
+		return path;
+	}
+	const char *prev = last;
+	while (prev > path && prev[-1] != '/') {
+		prev--;
+	}
+	return prev;
+}
+
+/* Where a hot function is: "nba/gbm.c:212", the library ("libc.so.6") when it is the system's or
+ * has no source line, or "" when nothing is known. */
+static void fmt_hotspot_where(char *buf, size_t cap, const sc_cpu_hotspot *h)
+{
+	if (h->file && !system_module(h->module)) {
+		if (h->line > 0) {
+			snprintf(buf, cap, "%s:%d", short_path(h->file), h->line);
+		} else {
+			snprintf(buf, cap, "%s", short_path(h->file));
+		}
+	} else if (h->module && !(h->function && strncmp(h->function, base_name(h->module),
+	                                                 strlen(base_name(h->module))) == 0)) {
+		/* An unsymbolized "libfoo.so+0x1a2b" names its module already. */
+		snprintf(buf, cap, "%s", base_name(h->module));
+	} else {
+		buf[0] = '\0';
+	}
+}
+
+/* "perf_event, 997 Hz, 4,210 samples (0 lost), frame-pointer stacks, 2 threads". */
+static void fmt_sampler(char *buf, size_t cap, const sc_cpu_profile *c)
+{
+	char n[32], lost[32];
+	int k = snprintf(buf, cap, "%s", c->sampler ? c->sampler : "unknown");
+	if (k >= 0 && (size_t)k < cap && c->sampler_note[0]) {
+		k += snprintf(buf + k, cap - (size_t)k, " (%s)", c->sampler_note);
+	}
+	if (k >= 0 && (size_t)k < cap) {
+		k += snprintf(buf + k, cap - (size_t)k, ", %.0f Hz, %s sample%s (%s lost)",
+		              c->rate_hz, fmt_grouped(n, sizeof n, c->samples),
+		              c->samples == 1 ? "" : "s",
+		              fmt_grouped(lost, sizeof lost, c->lost_samples));
+	}
+	if (k >= 0 && (size_t)k < cap && c->call_graph) {
+		k += snprintf(buf + k, cap - (size_t)k, ", %s stacks",
+		              strcmp(c->call_graph, "dwarf") == 0 ? "DWARF-unwound"
+		                                                  : "frame-pointer");
+	}
+	if (k >= 0 && (size_t)k < cap && (c->threads > 1 || c->processes > 1)) {
+		snprintf(buf + k, cap - (size_t)k, ", %zu thread%s in %zu process%s", c->threads,
+		         c->threads == 1 ? "" : "s", c->processes, c->processes == 1 ? "" : "es");
+	}
+}
+
+/* The sampler, the top functions by self samples (with their total share), and the hottest line
+ * of the first: where the CPU time goes (docs/metrics.md, "CPU samples"). */
+static void print_cpu(FILE *out, const style *st, const sc_profile *p)
+{
+	const sc_cpu_profile *c = &p->cpu;
+	if (!c->available) {
+		/* In-process profiles say nothing unless something tried to sample them. */
+		if (c->reason[0]) {
+			fprintf(out, "\n%sCPU Hotspots:%s %sunavailable — %s%s\n", st->bold,
+			        st->reset, st->dim, c->reason, st->reset);
+		}
+		return;
+	}
+	enum { TOP_FUNCTIONS = 5, MAX_NAME = 40 };
+	char buf[600];
+	heading(out, st, "CPU Hotspots:");
+	fmt_sampler(buf, sizeof buf, c);
+	put_line(out, st, p, "Sampler", NULL, buf);
+	size_t n = 0;
+	int width = 8;
+	while (n < c->n_hotspots && n < TOP_FUNCTIONS && c->hotspots[n].self_samples > 0) {
+		const char *f = c->hotspots[n].function ? c->hotspots[n].function : "??";
+		int len = display_width(f);
+		width = len > width ? (len < MAX_NAME ? len : MAX_NAME) : width;
+		n++;
+	}
+	if (n == 0) {
+		return;
+	}
+	fprintf(out, "  %s%7s %7s  %-*s  %s%s\n", st->dim, "self", "total", width, "function",
+	        "where", st->reset);
+	for (size_t i = 0; i < n; i++) {
+		const sc_cpu_hotspot *h = &c->hotspots[i];
+		char where[160];
+		fmt_hotspot_where(where, sizeof where, h);
+		fprintf(out, "  %6.1f%% %6.1f%%  %-*.*s  %s\n", h->self_percent, h->total_percent,
+		        width, width, h->function ? h->function : "??", where);
+	}
+	const sc_cpu_hotspot *top = &c->hotspots[0];
+	if (top->n_lines > 0 && top->lines[0].file) {
+		snprintf(buf, sizeof buf, "%s:%d in %s (%.1f%% of samples)",
+		         base_name(top->lines[0].file), top->lines[0].line,
+		         top->function ? top->function : "??", top->lines[0].percent);
+		put_line(out, st, p, "Hottest line", NULL, buf);
+	}
+}
+
 /* One duration cell of the components table; "-" when not measured. */
 static const char *component_cell(char *buf, size_t cap, double seconds)
 {
@@ -659,6 +782,7 @@ static void print_profile(FILE *out, const style *st, const sc_profile *p)
 	print_timeline(out, st, p);
 	print_heap(out, st, p);
 	print_leak(out, st, p);
+	print_cpu(out, st, p);
 }
 
 static void print_warnings(FILE *out, const style *st, const sc_report *r)

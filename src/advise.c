@@ -2,6 +2,7 @@
 #include "internal.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,6 +69,10 @@ static const action SAMPLING = {"sampling-profiling",
                                 "profile a subset of the data first, with sampling-based "
                                 "profiling, and offline rather than in production",
                                 "lower profiling overhead (seed: profiling overhead too high)"};
+/* The generic wording; hotspot() replaces it with the function, its line and its numbers. */
+static const action HOTSPOT = {"optimise-hotspot",
+                               "optimise the function that holds most of the CPU samples",
+                               "halving its time saves at most half its share (Amdahl)"};
 static const action QUIET = {"quiet-system",
                              "re-run on a quiet machine with more runs (-r) and --warmup",
                              "tighter figures: every finding becomes more certain"};
@@ -97,6 +102,7 @@ static const mapping map[] = {
     {"tail-latency", {&OBJECT_POOL, &ASYNC_IO, &WARMUP}},
     {"cold-start", {&WARMUP}},
     {"dominant-component", {&SIMPLIFY, &COMPILED}},
+    {"cpu-hotspot", {&HOTSPOT}},
 };
 
 static const mapping *mapping_for(const char *finding)
@@ -119,6 +125,54 @@ static void fill(sc_recommendation *rec, const action *a, const sc_bottleneck *b
 	snprintf(rec->evidence, sizeof rec->evidence, "%.*s", (int)sizeof rec->evidence - 1,
 	         b->message);
 	rec->share = b->share;
+}
+
+/* snprintf into a fixed field, truncating quietly: a long C++ name may not fit, and the start of
+ * the text is what matters. */
+static void put(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void put(char *buf, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, cap, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * The cpu-hotspot action names the function, where it is and its hottest line; for a function of
+ * a system library (memcpy, exp) the change is in the program's code that calls it. The expected
+ * gain is an upper bound by Amdahl's law: halving the time of a function that holds share s of
+ * the CPU time saves at most s/2 of it, and only if nothing else slows down.
+ */
+static void hotspot(sc_recommendation *rec, const sc_bottleneck *b, const sc_profile *p)
+{
+	const sc_cpu_profile *cpu = &p->cpu;
+	if (!cpu->available || cpu->n_hotspots == 0 || !cpu->hotspots[0].function)
+		return; /* the generic wording stays */
+	const sc_cpu_hotspot *h = &cpu->hotspots[0];
+	char subject[160], caller[160], line[120] = "";
+	bool library =
+	    sc__cpu_hotspot_words(cpu, h, subject, sizeof subject, caller, sizeof caller);
+	if (h->n_lines > 0 && h->lines[0].file && h->lines[0].line > 0) {
+		const char *slash = strrchr(h->lines[0].file, '/');
+		put(line, sizeof line, "; its hottest line is %s:%d (%.0f%% of samples)",
+		    slash ? slash + 1 : h->lines[0].file, h->lines[0].line, h->lines[0].percent);
+	}
+	if (caller[0])
+		put(rec->action, sizeof rec->action,
+		    "call %s less often, or on less data, from %s, its main caller: it holds "
+		    "%.0f%% of CPU samples",
+		    subject, caller, h->self_percent);
+	else if (library)
+		put(rec->action, sizeof rec->action,
+		    "call %s less often, or on less data: it holds %.0f%% of CPU samples", subject,
+		    h->self_percent);
+	else
+		put(rec->action, sizeof rec->action,
+		    "optimise %s: it holds %.0f%% of CPU samples%s", subject, h->self_percent,
+		    line);
+	put(rec->expected, sizeof rec->expected,
+	    "halving its time saves at most %.1f%% of the CPU time (Amdahl)", b->share * 50);
 }
 
 /* Why a profile without findings looks healthy, with the numbers the rules looked at. */
@@ -172,8 +226,12 @@ int sc__advise(sc_report *r)
 			/* Two findings may call for one action (an object pool answers churn and
 			 * fragmentation alike): each keeps its own entry, so every finding has its
 			 * answer with its own numbers. */
-			for (size_t a = 0; m && a < MAX_ACTIONS && m->actions[a]; a++)
-				fill(&recs[n++], m->actions[a], b);
+			for (size_t a = 0; m && a < MAX_ACTIONS && m->actions[a]; a++) {
+				fill(&recs[n], m->actions[a], b);
+				if (m->actions[a] == &HOTSPOT)
+					hotspot(&recs[n], b, p);
+				n++;
+			}
 		}
 		if (n == first)
 			healthy(&recs[n++], r, p);

@@ -404,6 +404,12 @@ void sc__report_update_verdict(sc_report *r);
  * unstable-measurement rule fires (cv >= 10%, or outliers with cv >= 5%); then min(1, 0.10 / cv)
  * times the share of runs that are not outliers. */
 double sc__analyze_confidence(const sc_profile *p);
+/* How a finding and its recommendation name a hot function: subject "`fn` (dir/file.c:12)", or
+ * "`memcpy` in libc.so.6" for a system library's function, whose main caller then goes to caller
+ * (the actionable part; "" when the stacks do not show one). Returns whether it is a system
+ * library's function. */
+bool sc__cpu_hotspot_words(const sc_cpu_profile *cpu, const sc_cpu_hotspot *h, char *subject,
+                           size_t subject_cap, char *caller, size_t caller_cap);
 /* Fills r->recommendations from r->bottlenecks (the last step of sc_report_analyze). */
 int sc__advise(sc_report *r);
 
@@ -416,6 +422,8 @@ int sc__export_json(const sc_report *r, FILE *fp);
 int sc__export_markdown(const sc_report *r, FILE *fp);
 int sc__export_csv(const sc_report *r, FILE *fp);
 int sc__export_html(const sc_report *r, FILE *fp);
+int sc__export_folded(const sc_report *r, FILE *fp);
+int sc__export_speedscope(const sc_report *r, FILE *fp);
 
 /* format.c: figures and names as Markdown and HTML print them. A figure that was not measured
  * (not finite; a negative count) prints "n/a", never 0. */
@@ -452,6 +460,9 @@ typedef struct sc__regions sc__regions;
 sc__regions **sc__profiler_regions(sc_profiler *p);
 sc__regions *sc__profiler_regions_const(const sc_profiler *p);
 sc__clock sc__profiler_clock(const sc_profiler *p);
+/* profile.c: the innermost open region's index in the profiler's current table (-1: none), kept by
+ * region.c at every begin and end and read by the in-process CPU sampler's signal handler. */
+volatile int32_t *sc__profiler_region_slot(sc_profiler *p);
 /* Sends the table to the channel (when SHOTCLOCK_REGIONS is set) and frees it. */
 void sc__regions_free(sc__regions *r);
 /* Around a measured profile: push sets the profiler's table aside (returned) so that regions

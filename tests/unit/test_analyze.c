@@ -520,6 +520,263 @@ static void test_ranking(void)
 	release(&r);
 }
 
+/* ---- cpu-hotspot ------------------------------------------------------------------------------
+ */
+
+static char fn_gbm[] = "gbm_predict_row", fn_main[] = "main", fn_memcpy[] = "memcpy";
+static char fn_chk[] = "__memmove_chk", fn_load[] = "load", fn_copy[] = "copy_rows";
+static char mod_prog[] = "/home/u/nba/predict", mod_libc[] = "/usr/lib/x86_64-linux-gnu/libc.so.6";
+static char file_gbm[] = "/home/u/examples/nba/gbm.c", file_main[] = "/home/u/examples/nba/main.c";
+static char file_load[] = "/home/u/src/load.c", file_rows[] = "rows.c";
+
+/* A profile whose CPU samples put self_percent of n samples in gbm_predict_row (first defined at
+ * gbm.c:212, hottest at gbm.c:230) and the rest in main. The arrays are the caller's: the test
+ * frees nothing of them. */
+static sc_profile hotspot_profile(sc_cpu_hotspot hs[2], sc_cpu_line *line, uint64_t n,
+                                  double self_percent)
+{
+	sc_profile p = healthy_profile();
+	*line = (sc_cpu_line){.file = file_gbm, .line = 230, .samples = n * 4 / 10, .percent = 40};
+	uint64_t self = (uint64_t)llround((double)n * self_percent / 100);
+	hs[0] = (sc_cpu_hotspot){.function = fn_gbm,
+	                         .module = mod_prog,
+	                         .file = file_gbm,
+	                         .line = 212,
+	                         .self_samples = self,
+	                         .total_samples = n * 8 / 10,
+	                         .self_percent = self_percent,
+	                         .total_percent = 80,
+	                         .lines = line,
+	                         .n_lines = 1};
+	hs[1] = (sc_cpu_hotspot){.function = fn_main,
+	                         .module = mod_prog,
+	                         .file = file_main,
+	                         .line = 10,
+	                         .self_samples = n - self,
+	                         .total_samples = n,
+	                         .self_percent = 100 - self_percent,
+	                         .total_percent = 100};
+	p.cpu = (sc_cpu_profile){.available = true,
+	                         .sampler = "perf_event",
+	                         .call_graph = "fp",
+	                         .rate_hz = 997,
+	                         .samples = n,
+	                         .threads = 1,
+	                         .processes = 1,
+	                         .hotspots = hs,
+	                         .n_hotspots = 2};
+	return p;
+}
+
+static const sc_recommendation *rec_for(const sc_report *r, const char *finding)
+{
+	for (size_t i = 0; i < r->n_recommendations; i++)
+		if (strcmp(r->recommendations[i].finding, finding) == 0)
+			return &r->recommendations[i];
+	return NULL;
+}
+
+static void test_cpu_hotspot(void)
+{
+	sc_cpu_hotspot hs[2];
+	sc_cpu_line line;
+	sc_profile p = hotspot_profile(hs, &line, 1000, 61);
+	sc_report r = analyse_one(&p, NULL, "cpu-hotspot");
+	const sc_bottleneck *b = find(&r, "cpu-hotspot");
+	if (b) {
+		CHECK_STR(b->message, "`gbm_predict_row` (nba/gbm.c:212) takes 61% of CPU samples");
+		CHECK_STR(b->region, "");
+		CHECK_INT(b->severity, SC_SEVERITY_CRITICAL);
+		CHECK_NEAR(b->share, 0.61, 1e-15);
+		/* The 95% half-width of a binomial share: 1.96 sqrt(0.61 * 0.39 / 1000) = 3.02 pp.
+		 */
+		double half = 1.96 * sqrt(0.61 * 0.39 / 1000);
+		CHECK_NEAR(b->confidence, 1 - half / 0.61, 1e-12);
+		CHECK_NEAR(ev(b, "self_percent"), 61, 0);
+		CHECK_NEAR(ev(b, "self_samples"), 610, 0);
+		CHECK_NEAR(ev(b, "total_percent"), 80, 0);
+		CHECK_NEAR(ev(b, "samples"), 1000, 0);
+		CHECK_NEAR(ev(b, "self_percent_ci95"), 100 * half, 1e-12);
+		CHECK_NEAR(ev(b, "region_cpu_percent"), -12345, 0); /* no regions: absent */
+	}
+	const sc_recommendation *c = rec_for(&r, "cpu-hotspot");
+	CHECK(c != NULL);
+	if (c) {
+		CHECK_STR(c->id, "optimise-hotspot");
+		CHECK_STR(c->action,
+		          "optimise `gbm_predict_row` (nba/gbm.c:212): it holds 61% of CPU "
+		          "samples; its hottest line is gbm.c:230 (40% of samples)");
+		CHECK_STR(c->expected,
+		          "halving its time saves at most 30.5% of the CPU time (Amdahl)");
+		CHECK_STR(c->evidence,
+		          "`gbm_predict_row` (nba/gbm.c:212) takes 61% of CPU samples");
+		CHECK_NEAR(c->share, 0.61, 1e-15);
+	}
+	release(&r);
+
+	/* Exactly at the threshold: a warning, and fewer samples leave less confidence. */
+	p = hotspot_profile(hs, &line, 50, 30);
+	r = analyse_one(&p, NULL, "cpu-hotspot");
+	b = find(&r, "cpu-hotspot");
+	if (b) {
+		CHECK_INT(b->severity, SC_SEVERITY_WARNING);
+		CHECK_NEAR(b->confidence, 1 - 1.96 * sqrt(0.3 * 0.7 / 50) / 0.3, 1e-12);
+		CHECK(b->confidence < 0.6);
+	}
+	release(&r);
+	/* Just below the threshold, below the sample minimum, or not sampled: nothing. */
+	p = hotspot_profile(hs, &line, 1000, 29.9);
+	r = analyse_one(&p, NULL, NULL);
+	release(&r);
+	p = hotspot_profile(hs, &line, 49, 61);
+	r = analyse_one(&p, NULL, NULL);
+	release(&r);
+	p = hotspot_profile(hs, &line, 1000, 61);
+	p.cpu.available = false;
+	r = analyse_one(&p, NULL, NULL);
+	release(&r);
+	p = hotspot_profile(hs, &line, 1000, 61);
+	p.cpu.n_hotspots = 0;
+	r = analyse_one(&p, NULL, NULL);
+	release(&r);
+}
+
+/* The function leads a region: the innermost region it leads is named. */
+static void test_cpu_hotspot_region(void)
+{
+	sc_cpu_hotspot hs[2];
+	sc_cpu_line line;
+	sc_profile p = hotspot_profile(hs, &line, 2000, 45);
+	sc_region_stats regions[3] = {
+	    {.name = "pipeline", .depth = 0, .cpu_samples = 1900, .cpu_percent = 95},
+	    {.name = "features",
+	     .parent = "pipeline",
+	     .depth = 1,
+	     .cpu_samples = 400,
+	     .cpu_percent = 20},
+	    {.name = "predict",
+	     .parent = "pipeline",
+	     .depth = 1,
+	     .cpu_samples = 1400,
+	     .cpu_percent = 70}};
+	snprintf(regions[0].cpu_top_function, sizeof regions[0].cpu_top_function, "%s", fn_gbm);
+	snprintf(regions[1].cpu_top_function, sizeof regions[1].cpu_top_function, "%s", fn_main);
+	snprintf(regions[2].cpu_top_function, sizeof regions[2].cpu_top_function, "%s", fn_gbm);
+	p.regions = regions;
+	p.n_regions = 3;
+	sc_report r = analyse_one(&p, NULL, "cpu-hotspot");
+	const sc_bottleneck *b = find(&r, "cpu-hotspot");
+	if (b) {
+		CHECK_STR(b->message,
+		          "`gbm_predict_row` (nba/gbm.c:212) takes 45% of CPU samples; it "
+		          "leads region 'predict' (70% of samples)");
+		CHECK_STR(b->region, "predict");
+		CHECK_INT(b->severity, SC_SEVERITY_WARNING);
+		CHECK_NEAR(ev(b, "region_cpu_percent"), 70, 0);
+	}
+	release(&r);
+	/* Regions that were not sampled name nothing. */
+	for (size_t i = 0; i < 3; i++) {
+		regions[i].cpu_samples = -1;
+		regions[i].cpu_percent = NAN;
+	}
+	r = analyse_one(&p, NULL, "cpu-hotspot");
+	b = find(&r, "cpu-hotspot");
+	if (b) {
+		CHECK_STR(b->message, "`gbm_predict_row` (nba/gbm.c:212) takes 45% of CPU samples");
+		CHECK_STR(b->region, "");
+	}
+	release(&r);
+}
+
+/* A function of the C library: the finding names the program's function that calls it most,
+ * summed over the stacks (load: 100 + 250 through a libc wrapper or not, copy_rows: 300). */
+static void test_cpu_hotspot_library(void)
+{
+	sc_cpu_hotspot hs[4] = {{.function = fn_memcpy,
+	                         .module = mod_libc,
+	                         .self_samples = 450,
+	                         .total_samples = 450,
+	                         .self_percent = 45,
+	                         .total_percent = 45},
+	                        {.function = fn_load,
+	                         .module = mod_prog,
+	                         .file = file_load,
+	                         .line = 10,
+	                         .self_samples = 300,
+	                         .total_samples = 650,
+	                         .self_percent = 30,
+	                         .total_percent = 65},
+	                        {.function = fn_copy,
+	                         .module = mod_prog,
+	                         .file = file_rows,
+	                         .line = 40,
+	                         .self_samples = 0,
+	                         .total_samples = 300,
+	                         .self_percent = 0,
+	                         .total_percent = 30},
+	                        {.function = fn_chk,
+	                         .module = mod_libc,
+	                         .self_samples = 0,
+	                         .total_samples = 100,
+	                         .self_percent = 0,
+	                         .total_percent = 10}};
+	char *s1[] = {fn_main, fn_copy, fn_memcpy};
+	char *s2[] = {fn_main, fn_load};
+	char *s3[] = {fn_main, fn_load, fn_memcpy};
+	char *s4[] = {fn_main, fn_load, fn_chk, fn_memcpy};
+	sc_cpu_stack stacks[4] = {{s1, 3, 300}, {s2, 2, 300}, {s3, 3, 250}, {s4, 4, 100}};
+	sc_profile p = healthy_profile();
+	p.cpu = (sc_cpu_profile){.available = true,
+	                         .sampler = "timer",
+	                         .call_graph = "fp",
+	                         .rate_hz = 997,
+	                         .samples = 1000,
+	                         .hotspots = hs,
+	                         .n_hotspots = 4,
+	                         .stacks = stacks,
+	                         .n_stacks = 4};
+	sc_report r = analyse_one(&p, NULL, "cpu-hotspot");
+	const sc_bottleneck *b = find(&r, "cpu-hotspot");
+	if (b)
+		CHECK_STR(b->message,
+		          "`memcpy` in libc.so.6 takes 45% of CPU samples, called mostly "
+		          "from `load` (src/load.c:10)");
+	const sc_recommendation *c = rec_for(&r, "cpu-hotspot");
+	if (c) {
+		CHECK_STR(c->action, "call `memcpy` in libc.so.6 less often, or on less data, from "
+		                     "`load` (src/load.c:10), its main caller: it holds 45% of CPU "
+		                     "samples");
+		CHECK_STR(c->expected,
+		          "halving its time saves at most 22.5% of the CPU time (Amdahl)");
+	}
+	release(&r);
+	/* No stack shows a caller (all of them lost): the library function alone. */
+	p.cpu.n_stacks = 0;
+	r = analyse_one(&p, NULL, "cpu-hotspot");
+	b = find(&r, "cpu-hotspot");
+	if (b)
+		CHECK_STR(b->message, "`memcpy` in libc.so.6 takes 45% of CPU samples");
+	c = rec_for(&r, "cpu-hotspot");
+	if (c)
+		CHECK_STR(c->action,
+		          "call `memcpy` in libc.so.6 less often, or on less data: it holds "
+		          "45% of CPU samples");
+	release(&r);
+	/* An address that was not symbolized names its module already. */
+	char unknown[] = "predict+0x1a2b";
+	hs[0].function = unknown;
+	hs[0].module = mod_prog;
+	r = analyse_one(&p, NULL, "cpu-hotspot");
+	b = find(&r, "cpu-hotspot");
+	if (b)
+		CHECK_STR(b->message, "`predict+0x1a2b` takes 45% of CPU samples");
+	c = rec_for(&r, "cpu-hotspot");
+	if (c)
+		CHECK_STR(c->action, "optimise `predict+0x1a2b`: it holds 45% of CPU samples");
+	release(&r);
+}
+
 int main(void)
 {
 	test_healthy();
@@ -533,5 +790,8 @@ int main(void)
 	test_unstable_and_confidence();
 	test_dominant_component();
 	test_ranking();
+	test_cpu_hotspot();
+	test_cpu_hotspot_region();
+	test_cpu_hotspot_library();
 	return CHECK_DONE();
 }
