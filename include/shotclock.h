@@ -162,9 +162,12 @@ typedef struct sc_profiler sc_profiler;
 sc_profiler *sc_profiler_new(void);
 void sc_profiler_free(sc_profiler *p);
 /* Samples the calling thread's CPU stacks at rate_hz (0 turns it off, the default) during
- * sc_profile_comprehensive, sc_profile_samples and regions, into each profile's cpu section, with
- * per-region attribution. Timer signals (SIGPROF) interrupt the workload's system calls, which are
- * restarted (SA_RESTART). SC_EINVAL for a rate outside (0, 10000]. */
+ * sc_profile_comprehensive and sc_profile_samples, into each profile's cpu section, with
+ * per-region attribution for the regions entered inside them. Only the calling thread is sampled,
+ * by a CPU-time timer (SIGPROF, SA_RESTART) whose resolution is the kernel's tick (250 Hz on most
+ * kernels; a missed period is counted in the next sample, so samples / rate stays the CPU time).
+ * A program with its own SIGPROF handler keeps it: its profiles say the sampler could not run.
+ * SC_EINVAL for a rate outside [0, 10000]. */
 int sc_profiler_sample_cpu(sc_profiler *p, double rate_hz);
 /* The first error the profiler met while recording (SC_ENOMEM when a profile could not be stored);
  * 0 when every profile was recorded. */
@@ -330,8 +333,8 @@ typedef struct sc_leak_result {
 
 /* ---- CPU samples: where the CPU time goes (docs/metrics.md "CPU samples") ----------------- */
 
-#define SC_CPU_MAX_HOTSPOTS 100 /* functions kept in a profile's hotspot table */
-#define SC_CPU_MAX_LINES    5   /* hottest source lines kept per function */
+#define SC_CPU_MAX_HOTSPOTS 100  /* functions kept in a profile's hotspot table */
+#define SC_CPU_MAX_LINES    5    /* hottest source lines kept per function */
 #define SC_CPU_MAX_STACKS   5000 /* distinct stacks kept; the rest are summed into one */
 
 /* A source line inside a hot function: the samples whose exact instruction was on it. */
@@ -369,7 +372,8 @@ typedef struct sc_cpu_profile {
 	bool available;         /* false: nothing below is measured; reason says why */
 	char reason[200];       /* why not available, or "" */
 	const char *sampler;    /* "perf_event" or "timer" (static strings); NULL when none ran */
-	char sampler_note[200]; /* why that sampler ("perf_event_open: Permission denied: ..."), or "" */
+	char sampler_note[200]; /* why that sampler ("perf_event_open: Permission denied: ..."), or
+	                           "" */
 	const char *call_graph; /* "fp" (frame pointers) or "dwarf" (static strings) */
 	double rate_hz;         /* the sampling rate asked for */
 	uint64_t samples;       /* samples collected */
@@ -380,8 +384,8 @@ typedef struct sc_cpu_profile {
 	double cpu_s;           /* samples / rate_hz: the CPU time the samples stand for */
 	sc_cpu_hotspot *hotspots; /* by self samples, then total; at most SC_CPU_MAX_HOTSPOTS */
 	size_t n_hotspots;
-	sc_cpu_stack *stacks; /* by samples, largest first; at most SC_CPU_MAX_STACKS, the rest summed
-	                         into one stack whose only frame is "[other stacks]" */
+	sc_cpu_stack *stacks; /* by samples, largest first; at most SC_CPU_MAX_STACKS, the rest
+	                         summed into one stack whose only frame is "[other stacks]" */
 	size_t n_stacks;
 } sc_cpu_profile;
 
@@ -401,8 +405,8 @@ typedef struct sc_region_stats {
 	double memory_increase_mb; /* RSS when the figures are taken minus RSS at the first entry */
 	int64_t allocations;       /* with the heap shim loaded; -1 otherwise */
 	int64_t bytes_allocated;   /* -1 without the shim */
-	int64_t cpu_samples;       /* CPU samples taken while it was open (inclusive); -1 unsampled */
-	double cpu_percent;        /* cpu_samples / the profile's samples, 0..100; NAN unsampled */
+	int64_t cpu_samples; /* CPU samples taken while it was open (inclusive); -1 unsampled */
+	double cpu_percent;  /* cpu_samples / the profile's samples, 0..100; NAN unsampled */
 	char cpu_top_function[96]; /* the function with the most self samples inside it, or "" */
 } sc_region_stats;
 
@@ -563,7 +567,7 @@ typedef enum sc_output_mode {
 
 /* Progress of sc_command_profile, for a caller that wants to show it. */
 typedef struct sc_progress {
-	const char *phase; /* "warmup", "run", "timeline", "heap" (static strings) */
+	const char *phase; /* "warmup", "run", "timeline", "heap", "sampled" (static strings) */
 	size_t index;      /* 0-based run index within the phase */
 	size_t planned;    /* runs planned so far in the phase (may grow while time allows) */
 	double last_wall_s;
@@ -591,7 +595,7 @@ typedef struct sc_command_options {
 	bool no_cpu_samples;        /* do not sample CPU stacks during the instrumented run */
 	double cpu_sample_rate_hz;  /* samples per second per thread; 0 -> 997 */
 	const char *cpu_call_graph; /* "fp" (NULL: the default) or "dwarf" */
-	const char *cpu_sampler;    /* "auto" (NULL), "perf_event" or "timer" (the fallback, forced) */
+	const char *cpu_sampler; /* "auto" (NULL), "perf_event" or "timer" (the fallback, forced) */
 	const char
 	    *heap_shim_path;      /* NULL -> $SHOTCLOCK_HEAP_SHIM, beside the executable, install */
 	const char *spawner_path; /* NULL -> $SHOTCLOCK_SPAWNER, then beside the executable, then
@@ -602,7 +606,7 @@ typedef struct sc_command_options {
 
 /* Why sc_command_profile stopped with SC_ECOMMAND / SC_ENOTFOUND / SC_ENOEXEC / SC_ESPAWN. */
 typedef struct sc_command_failure {
-	const char *phase; /* "warmup", "run", "timeline" or "heap" */
+	const char *phase; /* "warmup", "run", "timeline", "heap" or "sampled" */
 	size_t run_index;  /* 0-based, within the phase */
 	int exit_code;     /* -1 when killed by a signal */
 	int signal;
@@ -614,8 +618,9 @@ typedef struct sc_command_failure {
 /*
  * Profiles a command: warm-up runs, timed runs (each spawned by a small static helper process so
  * that the command's peak RSS is its own, see docs/metrics.md), then one extra run that samples
- * RSS and CPU of the process tree into a timeline, and one under the heap shim (unless no_heap),
- * and judges growth into out->leak. Fills *out (release with sc_profile_release).
+ * RSS and CPU of the process tree into a timeline, and one under the heap shim (unless no_heap)
+ * whose CPU stacks are sampled (unless no_cpu_samples; with no_heap that run is plain, phase
+ * "sampled"), and judges growth into out->leak. Fills *out (release with sc_profile_release).
  * Returns 0; SC_ENOTFOUND (command not found), SC_ENOEXEC, SC_ESPAWN, SC_ECOMMAND (a run failed
  * and !ignore_failure; *out is then still filled with the runs so far) with *failure filled.
  */

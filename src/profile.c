@@ -1,4 +1,5 @@
 /* profile.c: in-process profiling (one call or every sample) and a profile's derived figures. */
+#include "cpu_samples.h"
 #include "internal.h"
 
 #include <math.h>
@@ -17,13 +18,26 @@ struct sc_profiler {
 	size_t cap_profiles;
 	int status;
 	sc__regions *regions; /* region.c: the table regions are entered into now */
+	double cpu_rate_hz;   /* sc_profiler_sample_cpu; 0: off */
+	/* region.c keeps the innermost open region in *slot_target, which is region_slot, read by
+	 * the sampler's signal handler. While a sampled profile runs a profile nested in it (its
+	 * workload calls sc_profile_comprehensive on the same profiler), the inner regions write to
+	 * scratch_slot instead: their indexes mean nothing in the outer profile's regions, whose
+	 * region open around the inner call keeps its samples. */
+	volatile int32_t region_slot;
+	volatile int32_t scratch_slot;
+	volatile int32_t *slot_target;
+	bool cpu_active; /* a sampler is running for one of this profiler's profiles */
 };
 
 sc_profiler *sc_profiler_new(void)
 {
 	sc_profiler *p = calloc(1, sizeof *p);
-	if (p)
+	if (p) {
 		p->clock = sc__clock_real();
+		p->region_slot = p->scratch_slot = -1;
+		p->slot_target = &p->region_slot;
+	}
 	return p;
 }
 
@@ -61,6 +75,19 @@ sc__regions *sc__profiler_regions_const(const sc_profiler *p)
 sc__clock sc__profiler_clock(const sc_profiler *p)
 {
 	return p->clock;
+}
+
+volatile int32_t *sc__profiler_region_slot(sc_profiler *p)
+{
+	return p->slot_target;
+}
+
+int sc_profiler_sample_cpu(sc_profiler *p, double rate_hz)
+{
+	if (!p || !(rate_hz >= 0 && rate_hz <= 10000))
+		return SC_EINVAL; /* NaN fails both comparisons */
+	p->cpu_rate_hz = rate_hz;
+	return 0;
 }
 
 static void set_status(sc_profiler *p, int err)
@@ -128,6 +155,7 @@ void sc_profile_release(sc_profile *profile)
 	free(profile->timeline);
 	free(profile->regions);
 	sc__heap_profile_release(&profile->heap);
+	sc__cpu_profile_release(&profile->cpu);
 	*profile = (sc_profile){0};
 }
 
@@ -185,6 +213,7 @@ int sc__profile_copy(sc_profile *dst, const sc_profile *src)
 	dst->runs = NULL;
 	dst->timeline = NULL;
 	dst->regions = NULL;
+	dst->cpu = (sc_cpu_profile){0}; /* nothing of src's, so that a failure frees only copies */
 	if (copy_heap_sites(&dst->heap, &src->heap) != 0 ||
 	    (src->name && !(dst->name = strdup(src->name))) ||
 	    (src->command && !(dst->command = strdup(src->command))) ||
@@ -193,7 +222,8 @@ int sc__profile_copy(sc_profile *dst, const sc_profile *src)
 	    (src->n_timeline && !(dst->timeline = dup_memory(
 	                              src->timeline, src->n_timeline * sizeof *src->timeline))) ||
 	    (src->n_regions &&
-	     !(dst->regions = dup_memory(src->regions, src->n_regions * sizeof *src->regions)))) {
+	     !(dst->regions = dup_memory(src->regions, src->n_regions * sizeof *src->regions))) ||
+	    sc__cpu_profile_copy(&dst->cpu, &src->cpu) != 0) {
 		sc_profile_release(dst);
 		return SC_ENOMEM;
 	}
@@ -331,8 +361,10 @@ static void fill_outputs(const sc_profile *prof, sc_memory_profile *memory, sc_t
 		};
 }
 
-/* A new in-process profile; a failed strdup leaves name NULL, which record() reports. */
-static void profile_start(sc_profile *prof, const char *name, const char *kind, uint64_t n_samples)
+/* A new in-process profile; a failed strdup leaves name NULL, which record() reports. Its cpu
+ * section says why it is not sampled until cpu_end fills it. */
+static void profile_start(const sc_profiler *p, sc_profile *prof, const char *name,
+                          const char *kind, uint64_t n_samples)
 {
 	*prof =
 	    (sc_profile){.name = strdup(name ? name : kind), .kind = kind, .n_samples = n_samples};
@@ -341,6 +373,105 @@ static void profile_start(sc_profile *prof, const char *name, const char *kind, 
 	    prof, "memory.timeline_interval_s",
 	    "in-process profiles sample no memory timeline; profiling the program as "
 	    "a command (shotclock run) records one");
+	if (!p || !(p->cpu_rate_hz > 0))
+		sc__cpu_profile_unavailable(&prof->cpu, "%s",
+		                            "not sampled (sc_profiler_sample_cpu was not called)");
+	else
+		sc__cpu_profile_unavailable(
+		    &prof->cpu, "%s",
+		    "not sampled (the in-process sampler runs during "
+		    "sc_profile_comprehensive and sc_profile_samples only)");
+}
+
+/* ---- CPU samples of the workload (self_sampler.c) ----------------------------------------- */
+
+/* The in-process sampler around one workload. */
+typedef struct cpu_run {
+	sc__self_sampler *sampler;
+	int err; /* of the start; 0 also when sampling is off */
+	char why[160];
+	double rate_hz; /* as it was at the start, whatever the workload sets meanwhile */
+	volatile int32_t *outer_target; /* nested in a sampled profile: the target to restore */
+} cpu_run;
+
+/* Before sc__regions_push: a profile nested in a sampled one leaves the slot to the outer. */
+static void cpu_nest(sc_profiler *p, cpu_run *c)
+{
+	*c = (cpu_run){0};
+	if (p && p->cpu_active) {
+		c->outer_target = p->slot_target;
+		p->slot_target = &p->scratch_slot;
+	}
+}
+
+/* After sc__regions_pop. */
+static void cpu_unnest(sc_profiler *p, cpu_run *c)
+{
+	if (c->outer_target)
+		p->slot_target = c->outer_target;
+}
+
+static bool cpu_on(const sc_profiler *p)
+{
+	return p && p->cpu_rate_hz > 0;
+}
+
+/* Before measure_begin, so that the sampler's buffer is neither in the RSS baseline's increase
+ * nor in the heap region's allocations. */
+static void cpu_begin(sc_profiler *p, cpu_run *c)
+{
+	if (!cpu_on(p))
+		return;
+	c->rate_hz = p->cpu_rate_hz;
+	c->err =
+	    sc__self_sampler_start(c->rate_hz, &p->region_slot, &c->sampler, c->why, sizeof c->why);
+	if (!c->err)
+		p->cpu_active = true;
+}
+
+/*
+ * After measure_end (stopping appends to the raw store, which allocates) and after the regions'
+ * figures are in prof->regions, which the builder tags with their samples. The timer runs a few
+ * microseconds past the workload, while measure_end reads /proc: at most a sample, in the
+ * profiler's own frames. A sampler that could not run leaves the cpu section unavailable with
+ * the reason, and the regions unsampled.
+ */
+static void cpu_end(sc_profiler *p, cpu_run *c, sc_profile *prof, double wall_s)
+{
+	if (!c->sampler) {
+		if (!c->err)
+			return; /* not sampled: profile_start said why */
+		if (c->err == SC_EUNAVAILABLE)
+			sc__cpu_profile_unavailable(&prof->cpu, "not sampled: %s", c->why);
+		else
+			sc__cpu_profile_unavailable(&prof->cpu, "not sampled: %s",
+			                            sc_strerror(c->err));
+		return;
+	}
+	sc__cpu_raw raw;
+	sc__cpu_raw_init(&raw);
+	int err = sc__self_sampler_stop(c->sampler, &raw);
+	sc__self_sampler_free(c->sampler);
+	c->sampler = NULL;
+	p->cpu_active = false;
+	if (!err) {
+		const sc__cpu_build_options o = {
+		    .sampler = "timer",
+		    .call_graph = "fp",
+		    .rate_hz = c->rate_hz,
+		    .duration_s = wall_s,
+		};
+		sc__cpu_profile_release(&prof->cpu);
+		err = sc__cpu_profile_build(&raw, &o, &prof->cpu, prof->regions, prof->n_regions);
+	}
+	sc__cpu_raw_release(&raw);
+	if (err) {
+		sc__cpu_profile_unavailable(&prof->cpu, "not sampled: %s", sc_strerror(err));
+		return;
+	}
+	snprintf(prof->cpu.sampler_note, sizeof prof->cpu.sampler_note, "%s",
+	         "in-process: a SIGPROF timer on the calling thread's CPU time "
+	         "(sc_profiler_sample_cpu); other threads are not sampled");
 }
 
 void *sc_profile_comprehensive(sc_profiler *p, const char *name, sc_workload_fn fn, void *ctx,
@@ -352,8 +483,11 @@ void *sc_profile_comprehensive(sc_profiler *p, const char *name, sc_workload_fn 
 	}
 	sc__clock clock = p ? p->clock : sc__clock_real();
 	sc_profile prof;
-	profile_start(&prof, name, "function", n_samples);
+	profile_start(p, &prof, name, "function", n_samples);
+	cpu_run cpu;
+	cpu_nest(p, &cpu);
 	sc__regions *outer = sc__regions_push(p); /* regions entered in fn belong to prof */
+	cpu_begin(p, &cpu);
 	measure m;
 	measure_begin(&prof, &m);
 	uint64_t t0 = clock.now_ns(clock.ctx);
@@ -362,6 +496,8 @@ void *sc_profile_comprehensive(sc_profiler *p, const char *name, sc_workload_fn 
 	measure_end(&prof, &m, (double)total_ns / 1e9);
 	set_time(&prof, total_ns);
 	sc__regions_pop(p, outer, &prof);
+	cpu_unnest(p, &cpu);
+	cpu_end(p, &cpu, &prof, (double)total_ns / 1e9);
 	/* One time for the whole call says nothing about how the samples inside it varied. */
 	sc__unavailable_push(&prof, "time.latency_ms",
 	                     "only the whole call was timed; use sc_profile_samples for per-sample "
@@ -454,8 +590,11 @@ int sc_profile_samples(sc_profiler *p, const char *name, sc_sample_fn fn, void *
 		return SC_ENOMEM;
 	}
 	sc_profile prof;
-	profile_start(&prof, name, "samples", n_samples);
+	profile_start(p, &prof, name, "samples", n_samples);
+	cpu_run cpu;
+	cpu_nest(p, &cpu);
 	sc__regions *outer = sc__regions_push(p); /* regions entered in fn belong to prof */
+	cpu_begin(p, &cpu);
 	measure m;
 	measure_begin(&prof, &m);
 	uint64_t total_ns;
@@ -469,6 +608,8 @@ int sc_profile_samples(sc_profiler *p, const char *name, sc_sample_fn fn, void *
 	measure_end(&prof, &m, (double)total_ns / 1e9);
 	set_time(&prof, total_ns);
 	sc__regions_pop(p, outer, &prof);
+	cpu_unnest(p, &cpu);
+	cpu_end(p, &cpu, &prof, (double)total_ns / 1e9);
 	prof.latency = latency_from(h, ns_per_tick);
 	sc_histogram_free(h);
 	fill_outputs(&prof, memory, time);
@@ -482,7 +623,7 @@ int sc__profile_region(sc_profiler *p, const char *name, const char *kind, uint6
 {
 	sc__clock clock = p ? p->clock : sc__clock_real();
 	sc_profile prof;
-	profile_start(&prof, name, kind, n_samples);
+	profile_start(p, &prof, name, kind, n_samples);
 	measure m;
 	measure_begin(&prof, &m);
 	uint64_t t0 = clock.now_ns(clock.ctx);
@@ -502,7 +643,7 @@ int sc__profile_measure_call(sc_profiler *p, const char *name, sc_workload_fn fn
                              uint64_t n_samples, sc_profile *out, uint64_t *total_ns)
 {
 	sc__clock clock = p ? p->clock : sc__clock_real();
-	profile_start(out, name, "function", n_samples);
+	profile_start(p, out, name, "function", n_samples);
 	if (!out->name) {
 		sc_profile_release(out);
 		return SC_ENOMEM;

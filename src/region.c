@@ -1,5 +1,6 @@
 /* region.c: in-process regions (sc_region_begin/end): a profiler's table of components. */
 #define _GNU_SOURCE
+#include "cpu_samples.h"
 #include "internal.h"
 
 #include <dlfcn.h>
@@ -17,6 +18,13 @@
  * record the elapsed ticks in the region's fixed-size histogram and add them to the totals.
  * Memory is read once per region (RSS at its first entry) and when the figures are taken; the
  * heap shim's counters are read at every begin and end only when the shim is loaded.
+ *
+ * CPU samples: begin and end also store the innermost open region's index (its entry, which is
+ * its index in the figures) in the profiler's region slot, one int32_t that the in-process
+ * sampler's signal handler reads to tag each sample. The sampler runs during
+ * sc_profile_comprehensive and sc_profile_samples only, so regions entered outside them (the
+ * "regions" profile) have no CPU figures: sampling them would take a timer running for the rest
+ * of the program, between regions too, with no call that says when to stop it.
  *
  * Threads: a profiler's regions belong to one thread at a time (the table and the stack of open
  * regions are not locked, which is what keeps them cheap); profile each thread with its own
@@ -74,6 +82,7 @@ struct sc__regions {
 	uint64_t dropped;
 	uint64_t unbalanced;
 	heap_snapshot_fn snapshot; /* the shim's, when it is loaded and counting */
+	volatile int32_t *slot;    /* the profiler's: the innermost open entry, -1 none */
 	/* The channel: tables alive in the process that wrote the variable's path. */
 	struct sc__regions *next;
 	bool registered; /* in the list */
@@ -182,12 +191,13 @@ static void table_unregister(sc__regions *r)
 
 /* ---- the table ------------------------------------------------------------------------- */
 
-static sc__regions *table_new(const sc_profiler *p)
+static sc__regions *table_new(sc_profiler *p)
 {
 	sc__regions *r = calloc(1, sizeof *r);
 	if (!r)
 		return NULL;
 	r->clock = sc__profiler_clock(p);
+	r->slot = sc__profiler_region_slot(p);
 #if defined(__x86_64__)
 	r->tsc = r->clock.now_ns == sc__clock_real().now_ns && sc__tsc_usable();
 	if (r->tsc) {
@@ -304,6 +314,7 @@ void sc_region_begin(sc_profiler *p, const char *name)
 	frame *f = &r->stack[r->depth++];
 	f->entry = e;
 	f->child = 0;
+	*r->slot = (int32_t)e;
 	if (r->snapshot) {
 		struct heap_snapshot s;
 		if (r->snapshot(&s, 0) == 0) {
@@ -335,6 +346,7 @@ void sc_region_end(sc_profiler *p)
 		return;
 	}
 	frame *f = &r->stack[--r->depth];
+	*r->slot = r->depth ? (int32_t)r->stack[r->depth - 1].entry : -1;
 	entry *e = &r->entries[f->entry];
 	uint64_t elapsed = now - f->start;
 	e->calls++;
@@ -429,6 +441,9 @@ static sc_region_stats *stats_of(const sc__regions *r, double profile_s, char *o
 		                            : NAN;
 		s->allocations = e->allocations;
 		s->bytes_allocated = e->bytes;
+		/* Unsampled until the cpu profile's builder fills them (profile.c). */
+		s->cpu_samples = -1;
+		s->cpu_percent = NAN;
 	}
 	for (int i = 0; i < r->n; i++) {
 		const entry *e = &r->entries[i];
@@ -476,6 +491,7 @@ sc__regions *sc__regions_push(sc_profiler *p)
 	sc__regions **slot = sc__profiler_regions(p);
 	sc__regions *saved = *slot;
 	*slot = NULL;
+	*sc__profiler_region_slot(p) = -1; /* the new table has nothing open */
 	return saved;
 }
 
@@ -486,6 +502,8 @@ void sc__regions_pop(sc_profiler *p, sc__regions *saved, sc_profile *prof)
 	sc__regions **slot = sc__profiler_regions(p);
 	sc__regions *r = *slot;
 	*slot = saved;
+	*sc__profiler_region_slot(p) =
+	    saved && saved->depth ? (int32_t)saved->stack[saved->depth - 1].entry : -1;
 	if (!r)
 		return;
 	char open_names[256];
@@ -568,6 +586,10 @@ int sc__regions_report(const sc_profiler *p, sc_report *rep)
 	sc__unavailable_push(&prof, "time.latency_ms", "%s", why);
 	sc__unavailable_push(&prof, "memory", "%s", why);
 	sc__unavailable_push(&prof, "resources", "%s", why);
+	sc__cpu_profile_unavailable(&prof.cpu, "%s",
+	                            "not sampled (the in-process sampler runs during "
+	                            "sc_profile_comprehensive and sc_profile_samples only, not for "
+	                            "regions entered outside them)");
 	flag(r, &prof, open_names);
 	int err = sc_report_add_profile(rep, &prof);
 	if (err)

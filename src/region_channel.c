@@ -354,6 +354,9 @@ int sc__region_channel_parse(const char *text, size_t len, size_t n_runs, double
 			s->allocations =
 			    g->allocations < 0 ? -1 : llround((double)g->allocations / runs);
 			s->bytes_allocated = g->bytes < 0 ? -1 : llround((double)g->bytes / runs);
+			/* The channel carries no CPU samples: these stay unsampled. */
+			s->cpu_samples = -1;
+			s->cpu_percent = NAN;
 			const sc_histogram *h = g->hist;
 			s->latency = (sc_latency){.available = false, .source = "per-call"};
 			if (sc_histogram_count(h))

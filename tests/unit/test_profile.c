@@ -2,6 +2,7 @@
 #include "check.h"
 #include "internal.h"
 
+#include <math.h>
 #include <stdint.h>
 
 /* A clock that advances exactly 1000 ns at every read, and by whatever a workload adds to it. */
@@ -238,6 +239,33 @@ static void test_samples_real_clock(void)
 	sc_profiler_free(p);
 }
 
+/* sc_profiler_sample_cpu accepts (0, 10000] and 0 (off); an unsampled profile says why. */
+static void test_cpu_not_sampled(void)
+{
+	sc_profiler *p = sc_profiler_new();
+	CHECK_INT(sc_profiler_sample_cpu(NULL, 997), SC_EINVAL);
+	CHECK_INT(sc_profiler_sample_cpu(p, -1), SC_EINVAL);
+	CHECK_INT(sc_profiler_sample_cpu(p, 10000.5), SC_EINVAL);
+	CHECK_INT(sc_profiler_sample_cpu(p, NAN), SC_EINVAL);
+	CHECK_INT(sc_profiler_sample_cpu(p, INFINITY), SC_EINVAL);
+	CHECK_INT(sc_profiler_sample_cpu(p, 10000), 0);
+	CHECK_INT(sc_profiler_sample_cpu(p, 0), 0); /* off again */
+	uint64_t calls = 0;
+	CHECK_INT(sc_profile_samples(p, "off", empty_sample, &calls, 10, NULL, NULL), 0);
+	sc_report *r = NULL;
+	CHECK_INT(sc_report_create(p, &r), 0);
+	CHECK(r && r->n_profiles == 1);
+	if (r && r->n_profiles == 1) {
+		const sc_cpu_profile *cpu = &r->profiles[0].cpu;
+		CHECK(!cpu->available);
+		CHECK_STR(cpu->reason, "not sampled (sc_profiler_sample_cpu was not called)");
+		CHECK_INT(cpu->samples, 0);
+		CHECK(cpu->hotspots == NULL);
+	}
+	sc_report_free(r);
+	sc_profiler_free(p);
+}
+
 int main(void)
 {
 	test_real_memory(); /* first, while the process's earlier peak is smallest */
@@ -245,5 +273,6 @@ int main(void)
 	test_comprehensive_mock_clock();
 	test_bad_arguments();
 	test_samples_real_clock();
+	test_cpu_not_sampled();
 	return CHECK_DONE();
 }

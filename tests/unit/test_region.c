@@ -201,6 +201,21 @@ static void test_attach_to_profile(void)
 	CHECK(find_region(fn, "outside") == NULL);
 	CHECK(find_region(rp, "outside") != NULL);
 	CHECK(find_region(rp, "step") == NULL);
+	/* Not sampled (sc_profiler_sample_cpu was not called): no CPU figures, said so. */
+	if (step) {
+		CHECK_INT(step->cpu_samples, -1);
+		CHECK(isnan(step->cpu_percent));
+		CHECK_STR(step->cpu_top_function, "");
+	}
+	const sc_region_stats *outside = find_region(rp, "outside");
+	if (outside) {
+		CHECK_INT(outside->cpu_samples, -1);
+		CHECK(isnan(outside->cpu_percent));
+	}
+	if (fn)
+		CHECK(!fn->cpu.available && fn->cpu.reason[0]);
+	if (rp)
+		CHECK(!rp->cpu.available && strstr(rp->cpu.reason, "not sampled") != NULL);
 	if (step && fn) {
 		CHECK_INT(step->calls, 4);
 		CHECK_NEAR(step->total_s, 40e-6, 1e-15);
@@ -317,6 +332,9 @@ static void test_channel_roundtrip(void)
 		CHECK_NEAR(pct->latency.p50_ms, 0.010, 0.010 * 0.004);
 		CHECK_NEAR(pct->latency.max_ms, 0.020, 1e-12);
 		CHECK_INT(pct->allocations, -1);
+		CHECK_INT(pct->cpu_samples, -1);
+		CHECK(isnan(pct->cpu_percent));
+		CHECK_STR(pct->cpu_top_function, "");
 	}
 	sc_profile_release(&prof);
 	/* A torn or foreign file is refused, never a crash. */
