@@ -19,6 +19,14 @@ typedef uint64_t __attribute__((may_alias)) sc__word;
  * them, so the shim exports them all the same. */
 void free_sized(void *ptr, size_t size);
 void free_aligned_sized(void *ptr, size_t alignment, size_t size);
+/* Nor this one, which it still exports for programs built against older headers (the timer
+ * sampler wraps it with signal and sigaction: shim_cpu.c). */
+typedef void (*sc__sighandler)(int);
+sc__sighandler bsd_signal(int sig, sc__sighandler handler);
+/* What strict ISO C programs reach for signal(), and an alias of sigaction. */
+sc__sighandler __sysv_signal(int sig, sc__sighandler handler);
+struct sigaction;
+int __sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 
 /* ---- the allocator the shim forwards to (heap_shim.c) ---------------------------------------- */
 
@@ -145,6 +153,9 @@ extern int sc__reg_lock; /* the registry; taken before table locks and thread lo
 
 /* Opens $dir/stream for writing without blocking on a missing reader; 0 or -1. */
 int sc__stream_open(const char *dir);
+/* One batch (header included, at most HEAP_BATCH_MAX bytes), one write(2) to the FIFO;
+ * async-signal-safe. */
+void sc__stream_write(const void *buf, size_t len);
 /* The calling thread's record, claimed on first use (NULL when mmap fails). */
 struct sc__thread *sc__thread_rec(struct sc__tls *t);
 /* Thread exit: writes the thread's batch and gives its record back. */
@@ -176,6 +187,17 @@ void sc__thread_each(void (*fn)(struct sc__thread *r, void *arg), void *arg);
 void sc__stream_fork_child(struct sc__tls *t);
 /* Finds the shim's own load address and code range. */
 void sc__find_self(void);
+
+/* ---- the timer sampler (shim_cpu.c) ---------------------------------------------------------- */
+
+/* With HEAP_ENV_CPU_RATE set: installs the SIGPROF handler and arms the calling thread's
+ * CPU-time timer (threads started later are armed by our pthread_create), or stands down when
+ * the program has its own SIGPROF action; sends a CPU_STATE record either way. After the
+ * HELLO record. */
+void sc__cpu_start(void);
+/* Fork child (after its HELLO when traced): the parent's timers are gone; a traced child arms
+ * one for its thread, an untraced one gets SIGPROF's original action back. */
+void sc__cpu_fork_child(int traced);
 
 /* ---- remembered blocks (shim_track.c) -------------------------------------------------------- */
 

@@ -453,6 +453,10 @@ __attribute__((constructor)) static void shim_constructor(void)
 	if (__atomic_load_n(&init_state, __ATOMIC_ACQUIRE) != 2 || run_dir[0] == '\0')
 		return;
 	t->guard++;
+	/* Here, not in start(): a lazy start may run inside any libc call. Before the
+	 * environment is cleaned, which takes the sampler's rate with it. */
+	if (__atomic_load_n(&sc__g.counting, __ATOMIC_RELAXED) && sc__g.fd >= 0)
+		sc__cpu_start();
 	if (!sc__g.follow)
 		clean_environment();
 	if (sc__g.proc != NULL && __atomic_load_n(&sc__g.counting, __ATOMIC_RELAXED))
@@ -759,6 +763,7 @@ static void fork_child(void)
 			sc__emit_hello(t);
 			sc__emit_modules(t);
 			sc__flush_own(t);
+			sc__cpu_fork_child(1);
 			t->guard--;
 			return;
 		}
@@ -767,6 +772,7 @@ static void fork_child(void)
 	 * the parent's blocks leave the parent's figures alone. */
 	__atomic_store_n(&sc__g.counting, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&sc__g.streaming, 0, __ATOMIC_RELAXED);
+	sc__cpu_fork_child(0);
 	sc__g.proc = NULL;
 	sc__g.ctr = NULL;
 	if (sc__g.fd >= 0)

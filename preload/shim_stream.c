@@ -89,8 +89,9 @@ static void stream_broken(void)
  * thread around the write, and the one our write raised is consumed (sigtimedwait, zero timeout)
  * unless the program already had one pending. After the first EPIPE, streaming stops for good
  * while counting goes on. The program may also have closed our descriptor and reused its number:
- * fstat checks it is still our FIFO, so we never write into the program's own file. */
-static void stream_write(const void *buf, size_t len)
+ * fstat checks it is still our FIFO, so we never write into the program's own file. Everything
+ * here is async-signal-safe: the timer sampler's handler writes its samples through it. */
+void sc__stream_write(const void *buf, size_t len)
 {
 	sigset_t pipe_set, old, pending;
 	int fd = sc__g.fd, app_blocks, was_pending = 0;
@@ -137,7 +138,7 @@ static void flush_owned(struct sc__thread *r)
 	/* Numbered when written, so a gap in a pid's numbers means a lost batch; numbers of
 	 * concurrent writers may reach the collector out of order. */
 	b->seq = __atomic_fetch_add(&sc__g.seq, 1, __ATOMIC_RELAXED);
-	stream_write(r->buf, sizeof *b + r->len);
+	sc__stream_write(r->buf, sizeof *b + r->len);
 	r->len = 0;
 }
 

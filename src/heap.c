@@ -403,9 +403,9 @@ static bool preload_safe(const char *path)
 
 static bool set_by_us(const char *entry)
 {
-	static const char *const names[] = {"LD_PRELOAD",    HEAP_ENV_DIR,
-	                                    HEAP_ENV_SITES,  HEAP_ENV_SAMPLE_BYTES,
-	                                    HEAP_ENV_FOLLOW, HEAP_ENV_USER_PRELOAD};
+	static const char *const names[] = {
+	    "LD_PRELOAD",    HEAP_ENV_DIR,          HEAP_ENV_SITES,   HEAP_ENV_SAMPLE_BYTES,
+	    HEAP_ENV_FOLLOW, HEAP_ENV_USER_PRELOAD, HEAP_ENV_CPU_RATE};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		size_t len = strlen(names[i]);
 		if (strncmp(entry, names[i], len) == 0 && entry[len] == '=')
@@ -574,6 +574,56 @@ int sc__heap_session_finish(sc__heap_session *s, pid_t pid, int wait_status, sc_
 		return SC_EIO;
 	}
 	return 0;
+}
+
+/* ---- the timer sampler's part ------------------------------------------------------------- */
+
+int sc__heap_session_enable_cpu_timer(sc__heap_session *s, double rate_hz)
+{
+	if (!s || !s->envp || !(rate_hz > 0) || rate_hz > 100000)
+		return SC_EINVAL;
+	/* make_envp left our variables out of the inherited ones: the only one to replace is an
+	 * earlier call's. */
+	size_t n = 0, at = SIZE_MAX, len = strlen(HEAP_ENV_CPU_RATE);
+	for (; s->envp[n]; n++)
+		if (strncmp(s->envp[n], HEAP_ENV_CPU_RATE, len) == 0 && s->envp[n][len] == '=')
+			at = n;
+	char *entry = NULL;
+	/* %.17g: the shim reads back exactly the rate asked for. */
+	if (asprintf(&entry, "%s=%.17g", HEAP_ENV_CPU_RATE, rate_hz) < 0)
+		return SC_ENOMEM;
+	if (at != SIZE_MAX) {
+		free(s->envp[at]);
+		s->envp[at] = entry;
+		return 0;
+	}
+	char **grown = realloc(s->envp, (n + 2) * sizeof *grown);
+	if (!grown) {
+		free(entry);
+		return SC_ENOMEM;
+	}
+	grown[n] = entry;
+	grown[n + 1] = NULL;
+	s->envp = grown;
+	return 0;
+}
+
+int sc__heap_session_take_cpu(sc__heap_session *s, struct sc__cpu_raw *raw)
+{
+	if (!s || !raw)
+		return SC_EINVAL;
+	/* The reader is stopped by sc__heap_session_finish; before that it may still be adding. */
+	if (s->reader_running)
+		return SC_EINVAL;
+	return sc__heap_agg_take_cpu(s->agg, raw);
+}
+
+int sc__heap_session_cpu_status(const sc__heap_session *s, uint32_t root_pid, char *why,
+                                size_t why_cap)
+{
+	if (!s || s->reader_running)
+		return SC_EINVAL;
+	return sc__heap_agg_cpu_status(s->agg, root_pid, why, why_cap);
 }
 
 void sc__heap_session_free(sc__heap_session *s)

@@ -3,6 +3,8 @@
 
 #include "heap_wire.h"
 
+#include "cpu_samples.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -261,7 +263,20 @@ typedef struct proc {
 	bool exit_seen;
 	uint32_t exit_how;
 	uint64_t end_ns;
+
+	uint32_t cpu_state; /* the latest CPU_STATE aux; 0 when none came */
+	int32_t cpu_error;
+	uint64_t cpu_period_ns;
 } proc;
+
+/* One CPU record, kept until sc__heap_agg_take_cpu moves it out. */
+typedef struct cpu_sample {
+	uint32_t pid, tid;
+	uint32_t periods; /* at least 1 */
+	uint64_t t_ns;
+	size_t first; /* into sc__heap_agg.cpu_frames */
+	uint32_t n;
+} cpu_sample;
 
 static void proc_release(proc *p)
 {
@@ -292,6 +307,11 @@ struct sc__heap_agg {
 	proc *procs;
 	size_t n_procs, cap_procs;
 
+	cpu_sample *cpu;
+	size_t n_cpu, cap_cpu;
+	uint64_t *cpu_frames;
+	size_t n_cpu_frames, cap_cpu_frames;
+
 	bool have_counters;
 	uint64_t sample_bytes; /* from the counters header */
 	size_t n_slots;
@@ -315,6 +335,8 @@ void sc__heap_agg_free(sc__heap_agg *a)
 	for (size_t i = 0; i < a->n_procs; i++)
 		proc_release(&a->procs[i]);
 	free(a->procs);
+	free(a->cpu);
+	free(a->cpu_frames);
 	free(a);
 }
 
@@ -362,9 +384,11 @@ static int check_header(sc__heap_agg *a, const uint8_t *p)
 static const char *type_name(unsigned type)
 {
 	static const char *const names[] = {
-	    [HEAP_REC_HELLO] = "HELLO", [HEAP_REC_MODULE] = "MODULE", [HEAP_REC_STACK] = "STACK",
-	    [HEAP_REC_ALLOC] = "ALLOC", [HEAP_REC_FREE] = "FREE",     [HEAP_REC_LEAK] = "LEAK",
-	    [HEAP_REC_EXIT] = "EXIT",
+	    [HEAP_REC_HELLO] = "HELLO",         [HEAP_REC_MODULE] = "MODULE",
+	    [HEAP_REC_STACK] = "STACK",         [HEAP_REC_ALLOC] = "ALLOC",
+	    [HEAP_REC_FREE] = "FREE",           [HEAP_REC_LEAK] = "LEAK",
+	    [HEAP_REC_EXIT] = "EXIT",           [HEAP_REC_CPU] = "CPU",
+	    [HEAP_REC_CPU_STATE] = "CPU_STATE",
 	};
 	return type < sizeof names / sizeof names[0] ? names[type] : NULL;
 }
@@ -388,6 +412,10 @@ static size_t min_size(unsigned type)
 		return sizeof(struct heap_rec_leak);
 	case HEAP_REC_EXIT:
 		return sizeof(struct heap_rec_exit);
+	case HEAP_REC_CPU:
+		return sizeof(struct heap_rec_cpu);
+	case HEAP_REC_CPU_STATE:
+		return sizeof(struct heap_rec_cpu_state);
 	default:
 		return sizeof(struct heap_record);
 	}
@@ -436,6 +464,14 @@ static int check_records(sc__heap_agg *a, const uint8_t *p, size_t size)
 				    h.size, h.aux);
 			if (p[at + path_at + h.aux - 1] != '\0')
 				return fail(a, where, "MODULE path is not NUL-terminated");
+		} else if (h.type == HEAP_REC_CPU) {
+			if (h.aux < 1 || h.aux > HEAP_MAX_CPU_FRAMES)
+				return fail(a, where, "CPU record with %u frames (1 to %d allowed)",
+				            h.aux, HEAP_MAX_CPU_FRAMES);
+			if (h.size < sizeof(struct heap_rec_cpu) + 8 * (size_t)h.aux)
+				return fail(a, where,
+				            "CPU record of %u bytes cannot hold %u frames", h.size,
+				            h.aux);
 		}
 		at += h.size;
 	}
@@ -611,7 +647,22 @@ static void apply_leak(proc *p, const uint8_t *r, const struct heap_record *h)
 		p->sites[i].lost_bytes += (double)m.size;
 }
 
-static int apply_record(proc *p, const uint8_t *r, const struct heap_record *h)
+static int apply_cpu(sc__heap_agg *a, const proc *p, const uint8_t *r, const struct heap_record *h)
+{
+	struct heap_rec_cpu m;
+	memcpy(&m, r, sizeof m);
+	if (grow((void **)&a->cpu, &a->cap_cpu, a->n_cpu + 1, sizeof *a->cpu) ||
+	    grow((void **)&a->cpu_frames, &a->cap_cpu_frames, a->n_cpu_frames + h->aux,
+	         sizeof *a->cpu_frames))
+		return SC_ENOMEM;
+	memcpy(a->cpu_frames + a->n_cpu_frames, r + sizeof m, 8 * (size_t)h->aux);
+	a->cpu[a->n_cpu++] =
+	    (cpu_sample){p->pid, m.tid, m.periods ? m.periods : 1, m.t_ns, a->n_cpu_frames, h->aux};
+	a->n_cpu_frames += h->aux;
+	return 0;
+}
+
+static int apply_record(sc__heap_agg *a, proc *p, const uint8_t *r, const struct heap_record *h)
 {
 	if (!p->hello && h->type != HEAP_REC_HELLO) {
 		/* Without its HELLO the process's mode and sampling interval are unknown, so its
@@ -650,6 +701,16 @@ static int apply_record(proc *p, const uint8_t *r, const struct heap_record *h)
 		p->end_ns = m.end_ns;
 		return 0;
 	}
+	case HEAP_REC_CPU:
+		return apply_cpu(a, p, r, h);
+	case HEAP_REC_CPU_STATE: {
+		struct heap_rec_cpu_state m;
+		memcpy(&m, r, sizeof m);
+		p->cpu_state = h->aux;
+		p->cpu_error = m.error;
+		p->cpu_period_ns = m.period_ns;
+		return 0;
+	}
 	default:
 		return 0; /* a type from a later version */
 	}
@@ -670,7 +731,7 @@ static int decode_batch(sc__heap_agg *a, const uint8_t *p, size_t size)
 	for (size_t at = BATCH_HEADER; at < size;) {
 		struct heap_record h;
 		memcpy(&h, p + at, sizeof h);
-		if (apply_record(pr, p + at, &h) != 0)
+		if (apply_record(a, pr, p + at, &h) != 0)
 			goto nomem;
 		at += h.size;
 	}
@@ -1115,4 +1176,85 @@ int sc__heap_agg_result(const sc__heap_agg *a, uint32_t root_pid, sc_heap_profil
 		return SC_ENOMEM;
 	}
 	return 0;
+}
+
+/* ---- CPU samples (the timer sampler) ------------------------------------------------------- */
+
+/* The most timer periods one CPU record may stand for (heap_wire.h, struct heap_rec_cpu). */
+#define CPU_MAX_PERIODS 1000u
+
+int sc__heap_agg_take_cpu(sc__heap_agg *a, sc__cpu_raw *raw)
+{
+	if (!a || !raw)
+		return SC_EINVAL;
+	/* Each image with its objects, from its start on: an image that is not a fork child is
+	 * recorded as an exec (ppid 0) at its start, which ends an earlier image's mappings (an
+	 * exec under --follow-children). A fork child announces its objects itself; its parent is
+	 * named all the same. Samples come after their image's HELLO, so after its start. */
+	for (size_t i = 0; i < a->n_procs; i++) {
+		const proc *p = &a->procs[i];
+		if (!p->hello)
+			continue;
+		bool later = false;
+		for (size_t j = 0; j < i && !later; j++)
+			later = a->procs[j].pid == p->pid && a->procs[j].hello;
+		uint32_t ppid = (p->flags & HEAP_PROCESS_FLAG_FORKED) && !later ? p->ppid : 0;
+		if (sc__cpu_raw_add_process(raw, p->pid, ppid, p->start_ns))
+			return SC_ENOMEM;
+		for (size_t k = 0; k < p->n_modules; k++) {
+			const module *m = &p->modules[k];
+			if (sc__cpu_raw_add_mapping(raw, p->pid, p->start_ns, m->start, m->end, 0,
+			                            true, m->base, m->path))
+				return SC_ENOMEM;
+		}
+	}
+	/* The raw store has no weights: a sample that stands for several timer periods is added
+	 * that many times, so that counts stay proportional to CPU time (heap_wire.h). A thread
+	 * that kept SIGPROF blocked for long could claim a huge overrun: it is capped. */
+	for (size_t i = 0; i < a->n_cpu; i++) {
+		const cpu_sample *c = &a->cpu[i];
+		uint32_t copies = c->periods < CPU_MAX_PERIODS ? c->periods : CPU_MAX_PERIODS;
+		for (uint32_t k = 0; k < copies; k++)
+			if (sc__cpu_raw_add_sample(raw, c->pid, c->tid, c->t_ns,
+			                           a->cpu_frames + c->first, c->n, -1))
+				return SC_ENOMEM;
+	}
+	a->n_cpu = 0;
+	a->n_cpu_frames = 0;
+	return 0;
+}
+
+int sc__heap_agg_cpu_status(const sc__heap_agg *a, uint32_t root_pid, char *why, size_t why_cap)
+{
+	if (!a)
+		return SC_EINVAL;
+	const proc *p = NULL;
+	for (size_t i = a->n_procs; i-- > 0 && !p;)
+		if (a->procs[i].pid == root_pid && a->procs[i].hello)
+			p = &a->procs[i];
+	char text[160];
+	if (!p)
+		snprintf(text, sizeof text,
+		         "the heap shim did not start in the program, so the timer sampler could "
+		         "not run");
+	else if (p->cpu_state == HEAP_CPU_ON)
+		return 0;
+	else if (p->cpu_state == 0)
+		snprintf(text, sizeof text, "the heap shim did not start the timer sampler");
+	else if (p->cpu_state == HEAP_CPU_OFF_HANDLER)
+		snprintf(
+		    text, sizeof text,
+		    "the program has its own SIGPROF handler, so the timer sampler stood down");
+	else if (p->cpu_state == HEAP_CPU_OFF_INSTALL)
+		snprintf(text, sizeof text,
+		         "the program set its own SIGPROF action while running, so the timer "
+		         "sampler stood down from then on");
+	else if (p->cpu_state == HEAP_CPU_OFF_TIMER)
+		snprintf(text, sizeof text, "the timer sampler could not arm a CPU-time timer: %s",
+		         strerror(p->cpu_error));
+	else
+		snprintf(text, sizeof text, "the timer sampler stopped (state %u)", p->cpu_state);
+	if (why && why_cap)
+		snprintf(why, why_cap, "%s", text);
+	return SC_EUNAVAILABLE;
 }

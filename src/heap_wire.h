@@ -3,6 +3,7 @@
 #ifndef SC_HEAP_WIRE_H
 #define SC_HEAP_WIRE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /*
@@ -29,6 +30,9 @@
 /* The user's own LD_PRELOAD, or absent when there was none: without --follow-children the shim
  * puts it back (and removes the SHOTCLOCK_HEAP_* variables) so that children run untraced. */
 #define HEAP_ENV_USER_PRELOAD "SHOTCLOCK_HEAP_USER_PRELOAD"
+/* Present: the timer sampler runs (preload/shim_cpu.c), at this many samples per second of each
+ * thread's CPU time, a decimal number 1..10000 (CPU records below). Absent: no CPU samples. */
+#define HEAP_ENV_CPU_RATE "SHOTCLOCK_HEAP_CPU_RATE"
 
 #define HEAP_DEFAULT_SAMPLE_BYTES (512u << 10)
 
@@ -164,6 +168,10 @@ enum heap_record_type {
 	HEAP_REC_FREE = 5,   /* a free of a block an ALLOC record announced */
 	HEAP_REC_LEAK = 6,   /* at exit, sites=all: a live block and whether it is reachable */
 	HEAP_REC_EXIT = 7,   /* the process is leaving; nothing follows from it */
+	/* Added without a version change: a reader skips types it does not know, and these are
+	 * only sent when the collector asked for them (HEAP_ENV_CPU_RATE). */
+	HEAP_REC_CPU = 8,       /* a CPU sample: a thread caught running by its CPU-time timer */
+	HEAP_REC_CPU_STATE = 9, /* the timer sampler started, or stood down and why */
 };
 
 /* Every record starts with this; `size` (a multiple of 8) covers the header and lets a reader
@@ -228,9 +236,50 @@ struct heap_rec_exit {
 
 enum { HEAP_EXIT_NORMAL = 1, HEAP_EXIT_UNDERSCORE = 2, HEAP_EXIT_EXEC = 3 };
 
+/* Frames per CPU sample: as many as perf keeps by default (kernel.perf_event_max_stack). A
+ * sample is written from the signal handler as a batch of its own, 16 + 24 + 8 x 127 = 1056
+ * bytes, well within one atomic write. */
+#define HEAP_MAX_CPU_FRAMES 127
+
+/* CPU: aux = number of frames (1..HEAP_MAX_CPU_FRAMES), innermost first: frames[0] is the
+ * interrupted instruction (exact), the others return addresses found by the frame-pointer walk
+ * (the shim's own frames left out); they follow the record, u64 each. */
+struct heap_rec_cpu {
+	struct heap_record h;
+	uint32_t tid;
+	/* The timer periods the sample stands for, 1 + the timer's overrun: the kernel checks CPU
+	 * timers at its tick (CONFIG_HZ, 250 on many kernels), so a period shorter than a tick
+	 * expires several times between two signals. The collector counts the sample that many
+	 * times, so samples stay proportional to CPU time whatever the tick. */
+	uint32_t periods;
+	uint64_t t_ns; /* CLOCK_MONOTONIC, as start_ns and ALLOC's t_ns */
+};
+
+/* CPU_STATE: aux = enum heap_cpu_state. One per process image when the sampler was asked for:
+ * ON when the main thread's timer was armed; later an OFF state replaces it. */
+struct heap_rec_cpu_state {
+	struct heap_record h;
+	int32_t error;      /* errno of the failure with HEAP_CPU_OFF_TIMER, else 0 */
+	uint32_t reserved;  /* 0 */
+	uint64_t period_ns; /* the timers' period in CPU time */
+	uint64_t t_ns;      /* CLOCK_MONOTONIC */
+};
+
+enum heap_cpu_state {
+	HEAP_CPU_ON = 1,          /* sampling: each thread's timer is armed when it starts */
+	HEAP_CPU_OFF_HANDLER = 2, /* the program had a SIGPROF handler at start: never armed */
+	HEAP_CPU_OFF_INSTALL = 3, /* the program set SIGPROF's action later: timers deleted */
+	HEAP_CPU_OFF_TIMER = 4,   /* timer_create or timer_settime failed (error) */
+};
+
 _Static_assert(sizeof(struct heap_process_slot) == 256, "process slot layout");
 _Static_assert(sizeof(struct heap_thread_slot) == 1024, "thread slot layout");
 _Static_assert(sizeof(struct heap_batch) == 16, "batch header layout");
 _Static_assert(sizeof(struct heap_rec_alloc) == 40, "alloc record layout");
+_Static_assert(sizeof(struct heap_rec_cpu) == 24, "cpu record layout");
+_Static_assert(sizeof(struct heap_rec_cpu_state) == 32, "cpu state record layout");
+_Static_assert(sizeof(struct heap_batch) + sizeof(struct heap_rec_cpu) + 8 * HEAP_MAX_CPU_FRAMES <=
+                   HEAP_BATCH_MAX,
+               "a CPU sample fits one batch");
 
 #endif

@@ -301,6 +301,16 @@ int sc__heap_session_enable_cpu_timer(sc__heap_session *s, double rate_hz);
  * cpu_samples.h). 0 or SC_ENOMEM. */
 struct sc__cpu_raw;
 int sc__heap_session_take_cpu(sc__heap_session *s, struct sc__cpu_raw *raw);
+/* Whether the timer sampler ran in the last image of root_pid (after sc__heap_session_finish):
+ * 0, or SC_EUNAVAILABLE with the reason in why (the program's own SIGPROF handler, a timer that
+ * could not be created, no CPU_STATE record). */
+int sc__heap_session_cpu_status(const sc__heap_session *s, uint32_t root_pid, char *why,
+                                size_t why_cap);
+/* The decoder's side of the same: moves every CPU record decoded so far into *raw (samples,
+ * each image's MODULE records as mappings with the bias known, each image as a process). 0 or
+ * SC_ENOMEM. */
+int sc__heap_agg_take_cpu(sc__heap_agg *a, struct sc__cpu_raw *raw);
+int sc__heap_agg_cpu_status(const sc__heap_agg *a, uint32_t root_pid, char *why, size_t why_cap);
 /* A heap profile with nothing measured: every count -1, every figure NAN, no sites (the base that
  * the collector, the command runner and regions fill in). */
 sc_heap_profile sc__heap_profile_unmeasured(void);

@@ -4,6 +4,7 @@
 #include "check.h"
 #include "internal.h"
 
+#include "cpu_samples.h"
 #include "heap_wire.h"
 
 #include <errno.h>
@@ -125,6 +126,27 @@ static void rec_exit(stream *s, uint32_t how, uint64_t end_ns)
 {
 	rec(s, HEAP_REC_EXIT, 16, how);
 	put64(s, end_ns);
+}
+
+static void rec_cpu(stream *s, uint32_t tid, uint32_t periods, uint64_t t_ns, uint32_t n,
+                    const uint64_t *frames)
+{
+	rec(s, HEAP_REC_CPU, (uint16_t)(24 + 8 * n), n);
+	put32(s, tid);
+	put32(s, periods);
+	put64(s, t_ns);
+	for (uint32_t i = 0; i < n; i++)
+		put64(s, frames[i]);
+}
+
+static void rec_cpu_state(stream *s, uint32_t state, int32_t error, uint64_t period_ns,
+                          uint64_t t_ns)
+{
+	rec(s, HEAP_REC_CPU_STATE, 32, state);
+	put32(s, (uint32_t)error);
+	put32(s, 0);
+	put64(s, period_ns);
+	put64(s, t_ns);
 }
 
 /* ---- the counters file ----------------------------------------------------------------------- */
@@ -806,6 +828,70 @@ static void expect_error(const stream *bad, const char *message, int line)
 static void test_malformed(void)
 {
 	stream s = {0};
+	const uint64_t frames[2] = {0x1000, 0x2000};
+	batch_begin(&s, 700, 1);
+	rec_cpu(&s, 700, 1, 5, 0, frames);
+	batch_end(&s);
+	EXPECT_ERROR(&s, "heap records, byte 128: CPU record with 0 frames (1 to 127 allowed)");
+
+	s = (stream){0};
+	batch_begin(&s, 700, 1);
+	rec(&s, HEAP_REC_CPU, 32, 128);
+	put32(&s, 700);
+	put32(&s, 1);
+	put64(&s, 5);
+	put64(&s, 0x1000);
+	batch_end(&s);
+	EXPECT_ERROR(&s, "heap records, byte 128: CPU record with 128 frames (1 to 127 allowed)");
+
+	s = (stream){0};
+	batch_begin(&s, 700, 1);
+	rec(&s, HEAP_REC_CPU, 32, 2); /* room for one frame only */
+	put32(&s, 700);
+	put32(&s, 1);
+	put64(&s, 5);
+	put64(&s, 0x1000);
+	batch_end(&s);
+	EXPECT_ERROR(&s, "heap records, byte 128: CPU record of 32 bytes cannot hold 2 frames");
+
+	s = (stream){0};
+	batch_begin(&s, 700, 1);
+	rec(&s, HEAP_REC_CPU, 16, 1);
+	put32(&s, 700);
+	put32(&s, 1);
+	batch_end(&s);
+	EXPECT_ERROR(&s, "heap records, byte 128: CPU record of 16 bytes, shorter than its 24-byte "
+	                 "minimum");
+
+	s = (stream){0};
+	batch_begin(&s, 700, 1);
+	rec(&s, HEAP_REC_CPU_STATE, 24, HEAP_CPU_ON);
+	put64(&s, 0);
+	put64(&s, 1000000);
+	batch_end(&s);
+	EXPECT_ERROR(&s, "heap records, byte 128: CPU_STATE record of 24 bytes, shorter than its "
+	                 "32-byte minimum");
+
+	/* A sample cut short by the end of the stream: the batch is never decoded. */
+	s = (stream){0};
+	batch_begin(&s, 700, 0);
+	rec_hello(&s, 0, 1, 0, 4096, 1);
+	rec_cpu(&s, 700, 1, 5, 2, frames);
+	batch_end(&s);
+	s.len -= 8;
+	{
+		sc__heap_agg *a = NULL;
+		CHECK_INT(sc__heap_agg_new(&a), 0);
+		CHECK_INT(feed(a, &s, 0), 0);
+		sc__cpu_raw raw;
+		sc__cpu_raw_init(&raw);
+		CHECK_INT(sc__heap_agg_take_cpu(a, &raw), 0);
+		CHECK_INT(raw.n_samples, 0);
+		sc__cpu_raw_release(&raw);
+		sc__heap_agg_free(a);
+	}
+
+	s = (stream){0};
 	batch_begin_magic(&s, 0x12345678, 700, 1);
 	batch_end(&s);
 	EXPECT_ERROR(&s, "heap records, byte 112: batch magic 0x12345678 is not 0x42484353");
@@ -977,6 +1063,180 @@ static void test_bad_counters(void)
 	sc__heap_agg_free(a);
 }
 
+/* ---- CPU samples (the timer sampler) ----------------------------------------------------------
+ */
+
+/* pid 600 with two threads sampled, a forked child 601 with one sample, then 600 execs (a new
+ * image, seq 0 again) and stands down when its program sets SIGPROF. */
+static void build_cpu(stream *s)
+{
+	const uint64_t main_frames[] = {0x555555555189, 0x5555555551f0, 0x7ffff7dd0d90};
+	const uint64_t worker_frames[] = {0x5555555551c4};
+	const uint64_t child_frames[] = {0x555555555300, 0x5555555551f0};
+	const uint64_t exec_frames[] = {0x400100, 0x400200};
+	batch_begin(s, 600, 0);
+	rec_hello(s, 0, 1, 0, 4096, 100);
+	rec_module(s, 0x555555554000, 0x555555555000, 0x555555556000, "/bin/app");
+	rec_module(s, 0x7ffff7da8000, 0x7ffff7dd0000, 0x7ffff7f45000, "/lib/libc.so.6");
+	batch_end(s);
+	batch_begin(s, 600, 1);
+	rec_cpu_state(s, HEAP_CPU_ON, 0, 1003009, 150);
+	batch_end(s);
+	batch_begin(s, 600, 2);
+	rec_cpu(s, 600, 1, 200, 3, main_frames);
+	batch_end(s);
+	batch_begin(s, 600, 3);
+	rec_cpu(s, 602, 3, 300, 1, worker_frames);
+	batch_end(s);
+	batch_begin(s, 601, 0);
+	rec_hello(s, 1, 600, HEAP_PROCESS_FLAG_FORKED, 4096, 350);
+	rec_module(s, 0x555555554000, 0x555555555000, 0x555555556000, "/bin/app");
+	rec_cpu_state(s, HEAP_CPU_ON, 0, 1003009, 360);
+	rec_cpu(s, 601, 0, 400, 2, child_frames); /* periods 0 counts as 1 */
+	rec_exit(s, HEAP_EXIT_NORMAL, 450);
+	batch_end(s);
+	batch_begin(s, 600, 4);
+	rec_exit(s, HEAP_EXIT_EXEC, 500);
+	batch_end(s);
+	batch_begin(s, 600, 0);
+	rec_hello(s, 2, 1, 0, 4096, 600);
+	rec_module(s, 0, 0x400000, 0x401000, "/bin/other");
+	rec_cpu_state(s, HEAP_CPU_ON, 0, 1003009, 610);
+	rec_cpu(s, 600, 1, 700, 2, exec_frames);
+	rec_cpu_state(s, HEAP_CPU_OFF_INSTALL, 0, 1003009, 800);
+	rec_exit(s, HEAP_EXIT_NORMAL, 900);
+	batch_end(s);
+}
+
+static void check_sample(const sc__cpu_raw *raw, size_t i, uint32_t pid, uint32_t tid,
+                         uint64_t t_ns, const uint64_t *frames, uint32_t n)
+{
+	CHECK(i < raw->n_samples);
+	if (i >= raw->n_samples)
+		return;
+	const sc__cpu_sample *c = &raw->samples[i];
+	CHECK_INT(c->pid, pid);
+	CHECK_INT(c->tid, tid);
+	CHECK_INT(c->time_ns, t_ns);
+	CHECK_INT(c->region, -1);
+	CHECK_INT(c->n_frames, n);
+	CHECK(c->user_index == SIZE_MAX);
+	for (uint32_t j = 0; j < n && j < c->n_frames; j++)
+		CHECK_INT(raw->frames[c->first_frame + j], frames[j]);
+}
+
+static void check_mapping(const sc__cpu_raw *raw, size_t i, uint32_t pid, uint64_t time_ns,
+                          uint64_t base, uint64_t start, uint64_t end, const char *path)
+{
+	CHECK(i < raw->n_maps);
+	if (i >= raw->n_maps)
+		return;
+	const sc__cpu_mapping *m = &raw->maps[i];
+	CHECK_INT(m->pid, pid);
+	CHECK_INT(m->time_ns, time_ns);
+	CHECK_INT(m->start, start);
+	CHECK_INT(m->end, end);
+	CHECK_INT(m->pgoff, 0);
+	CHECK(m->bias_known);
+	CHECK_INT(m->bias, base);
+	CHECK_STR(m->path, path);
+}
+
+static void test_cpu(void)
+{
+	static stream s;
+	s = (stream){0};
+	build_cpu(&s);
+	const size_t chunks[] = {0, 7};
+	for (size_t c = 0; c < 2; c++) {
+		sc__heap_agg *a = NULL;
+		CHECK_INT(sc__heap_agg_new(&a), 0);
+		CHECK_INT(feed(a, &s, chunks[c]), 0);
+		char why[200] = "";
+		/* The last image of 600 stood down; the child sampled to its end. */
+		CHECK_INT(sc__heap_agg_cpu_status(a, 600, why, sizeof why), SC_EUNAVAILABLE);
+		CHECK_STR(why, "the program set its own SIGPROF action while running, so the timer "
+		               "sampler stood down from then on");
+		CHECK_INT(sc__heap_agg_cpu_status(a, 601, why, sizeof why), 0);
+		CHECK_INT(sc__heap_agg_cpu_status(a, 999, why, sizeof why), SC_EUNAVAILABLE);
+		CHECK_STR(why, "the heap shim did not start in the program, so the timer sampler "
+		               "could not run");
+		CHECK_INT(sc__heap_agg_cpu_status(NULL, 600, why, sizeof why), SC_EINVAL);
+
+		sc__cpu_raw raw;
+		sc__cpu_raw_init(&raw);
+		CHECK_INT(sc__heap_agg_take_cpu(a, &raw), 0);
+		/* A record of 3 periods is 3 samples. */
+		CHECK_INT(raw.n_samples, 6);
+		const uint64_t main_frames[] = {0x555555555189, 0x5555555551f0, 0x7ffff7dd0d90};
+		const uint64_t worker_frames[] = {0x5555555551c4};
+		const uint64_t child_frames[] = {0x555555555300, 0x5555555551f0};
+		const uint64_t exec_frames[] = {0x400100, 0x400200};
+		check_sample(&raw, 0, 600, 600, 200, main_frames, 3);
+		for (size_t i = 1; i <= 3; i++)
+			check_sample(&raw, i, 600, 602, 300, worker_frames, 1);
+		check_sample(&raw, 4, 601, 601, 400, child_frames, 2);
+		check_sample(&raw, 5, 600, 600, 700, exec_frames, 2);
+		/* Each image's objects from its start on, bias known. */
+		CHECK_INT(raw.n_maps, 4);
+		check_mapping(&raw, 0, 600, 100, 0x555555554000, 0x555555555000, 0x555555556000,
+		              "/bin/app");
+		check_mapping(&raw, 1, 600, 100, 0x7ffff7da8000, 0x7ffff7dd0000, 0x7ffff7f45000,
+		              "/lib/libc.so.6");
+		check_mapping(&raw, 2, 601, 350, 0x555555554000, 0x555555555000, 0x555555556000,
+		              "/bin/app");
+		check_mapping(&raw, 3, 600, 600, 0, 0x400000, 0x401000, "/bin/other");
+		CHECK_INT(raw.n_processes, 3);
+		if (raw.n_processes == 3) {
+			CHECK_INT(raw.processes[0].pid, 600);
+			CHECK_INT(raw.processes[0].ppid, 0);
+			CHECK_INT(raw.processes[0].time_ns, 100);
+			CHECK_INT(raw.processes[1].pid, 601);
+			CHECK_INT(raw.processes[1].ppid, 600);
+			CHECK_INT(raw.processes[1].time_ns, 350);
+			CHECK_INT(raw.processes[2].pid, 600);
+			CHECK_INT(raw.processes[2].ppid, 0);
+			CHECK_INT(raw.processes[2].time_ns, 600);
+		}
+		sc__cpu_raw_release(&raw);
+		/* The samples were moved: a second take adds none. */
+		CHECK_INT(sc__heap_agg_take_cpu(a, &raw), 0);
+		CHECK_INT(raw.n_samples, 0);
+		sc__cpu_raw_release(&raw);
+		CHECK_INT(sc__heap_agg_take_cpu(NULL, &raw), SC_EINVAL);
+		sc__heap_agg_free(a);
+	}
+
+	/* The other states, and a process that never said. */
+	const struct {
+		uint32_t state;
+		int32_t error;
+		const char *why;
+	} states[] = {
+	    {HEAP_CPU_OFF_HANDLER, 0,
+	     "the program has its own SIGPROF handler, so the timer sampler stood down"},
+	    {HEAP_CPU_OFF_TIMER, EAGAIN,
+	     "the timer sampler could not arm a CPU-time timer: Resource temporarily unavailable"},
+	    {77, 0, "the timer sampler stopped (state 77)"},
+	    {0, 0, "the heap shim did not start the timer sampler"},
+	};
+	for (size_t i = 0; i < sizeof states / sizeof states[0]; i++) {
+		s = (stream){0};
+		batch_begin(&s, 700, 0);
+		rec_hello(&s, 0, 1, 0, 4096, 1);
+		if (states[i].state)
+			rec_cpu_state(&s, states[i].state, states[i].error, 1000000, 2);
+		batch_end(&s);
+		sc__heap_agg *a = NULL;
+		CHECK_INT(sc__heap_agg_new(&a), 0);
+		CHECK_INT(feed(a, &s, 0), 0);
+		char why[200] = "";
+		CHECK_INT(sc__heap_agg_cpu_status(a, 700, why, sizeof why), SC_EUNAVAILABLE);
+		CHECK_STR(why, states[i].why);
+		sc__heap_agg_free(a);
+	}
+}
+
 /* ---- a stream replayed from a file ----------------------------------------------------------- */
 
 /*
@@ -1129,6 +1389,9 @@ static int write_fixtures(const char *fixture_dir, const char *corpus_dir)
 	rec_exit(&s, HEAP_EXIT_NORMAL, 2);
 	batch_end(&s);
 	rc |= write_file(corpus_dir, "unknown_type", &s);
+	s = (stream){0};
+	build_cpu(&s);
+	rc |= write_file(corpus_dir, "cpu_samples", &s);
 	return rc;
 }
 
@@ -1148,5 +1411,6 @@ int main(int argc, char **argv)
 	test_malformed();
 	test_bad_counters();
 	test_fixture();
+	test_cpu();
 	return CHECK_DONE();
 }

@@ -3,10 +3,12 @@
 #define _GNU_SOURCE
 #include "targets.h"
 
+#include "cpu_samples.h"
 #include "heap_wire.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
@@ -433,6 +435,236 @@ static void test_damaged(void)
 	sc__heap_session_free(s);
 }
 
+/* ---- the timer sampler, live -------------------------------------------------------------------
+ */
+
+/* Runs argv under the shim with the timer sampler at rate_hz: its exit status, its CPU time
+ * (rusage, seconds) and the samples in *raw; *status_rc and why from sc__heap_session_cpu_status.
+ * With ignore_sigprof the program starts with SIGPROF ignored, as a parent can leave it. */
+typedef struct cpu_run {
+	int exit_status;
+	double cpu_s;
+	int status_rc;
+	char why[200];
+	sc__cpu_raw raw;
+	uint32_t pid;
+} cpu_run;
+
+static void run_sampled(char *const argv[], double rate_hz, bool ignore_sigprof, cpu_run *r)
+{
+	*r = (cpu_run){.exit_status = -1};
+	sc__cpu_raw_init(&r->raw);
+	sc_command_options o = {0};
+	sc__heap_session *s = NULL;
+	CHECK_INT(sc__heap_session_new(&o, &s), 0);
+	if (!s)
+		return;
+	CHECK_INT(sc__heap_session_enable_cpu_timer(s, rate_hz), 0);
+	char want[64];
+	snprintf(want, sizeof want, "%.17g", rate_hz);
+	CHECK_STR(env_value(sc__heap_session_envp(s), HEAP_ENV_CPU_RATE), want);
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		/* The child takes the default for SIGPROF unless asked otherwise. */
+		signal(SIGPROF, ignore_sigprof ? SIG_IGN : SIG_DFL);
+		int null = open("/dev/null", O_WRONLY);
+		if (null >= 0)
+			dup2(null, 1);
+		execve(argv[0], argv, sc__heap_session_envp(s));
+		_exit(127);
+	}
+	CHECK(pid > 0);
+	int status = 0;
+	struct rusage ru;
+	CHECK(wait4(pid, &status, 0, &ru) == pid);
+	r->pid = (uint32_t)pid;
+	r->exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	r->cpu_s = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	           (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	sc_heap_profile h;
+	CHECK_INT(sc__heap_session_finish(s, pid, status, &h), 0);
+	CHECK(h.available && h.complete);
+	sc__heap_profile_release(&h);
+	r->status_rc = sc__heap_session_cpu_status(s, (uint32_t)pid, r->why, sizeof r->why);
+	CHECK_INT(sc__heap_session_take_cpu(s, &r->raw), 0);
+	sc__heap_session_free(s);
+}
+
+/* The mapping of the object at path in process pid, or NULL. */
+static const sc__cpu_mapping *mapping_named(const sc__cpu_raw *raw, uint32_t pid, const char *path)
+{
+	for (size_t i = 0; i < raw->n_maps; i++)
+		if (raw->maps[i].pid == pid && strcmp(raw->maps[i].path, path) == 0)
+			return &raw->maps[i];
+	return NULL;
+}
+
+/* Samples whose first frame (the interrupted instruction) lies in m. */
+static size_t samples_in(const sc__cpu_raw *raw, const sc__cpu_mapping *m)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < raw->n_samples; i++) {
+		const sc__cpu_sample *c = &raw->samples[i];
+		uint64_t ip = c->n_frames ? raw->frames[c->first_frame] : 0;
+		n += m && ip >= m->start && ip < m->end;
+	}
+	return n;
+}
+
+/*
+ * Expected samples: CPU time x rate. The kernel checks CPU timers at its tick, and a sample
+ * carries the periods that expired since the last one (heap_wire.h), so the count follows the
+ * thread CPU clock to within one period per thread, plus what ran before the timer was armed
+ * (the loader) or after the EXIT record (exit handlers): about a millisecond. 10% leaves room for
+ * that and for the tick's granularity at the end of each thread's life.
+ */
+static void test_cpu_timer_single(void)
+{
+	char *argv[] = {target("cpu_bound"), "300", NULL};
+	cpu_run r;
+	run_sampled(argv, 997, false, &r);
+	CHECK_INT(r.exit_status, 0);
+	CHECK_INT(r.status_rc, 0);
+	double expected = r.cpu_s * 997;
+	printf("cpu_bound 300: %zu samples, cpu %.3f s, expected %.0f\n", r.raw.n_samples, r.cpu_s,
+	       expected);
+	CHECK(r.raw.n_samples >= 0.9 * expected && r.raw.n_samples <= 1.1 * expected);
+	const sc__cpu_mapping *exe = mapping_named(&r.raw, r.pid, target("cpu_bound"));
+	CHECK(exe != NULL);
+	if (exe) {
+		CHECK(exe->bias_known);
+		CHECK(exe->start < exe->end && exe->bias <= exe->start);
+	}
+	/* The loop is main's own code, bar a clock_gettime (vdso) per 10,000 additions. */
+	size_t in_exe = samples_in(&r.raw, exe);
+	printf("  %zu in the executable\n", in_exe);
+	CHECK(in_exe >= 0.8 * r.raw.n_samples);
+	for (size_t i = 0; i < r.raw.n_samples; i++) {
+		const sc__cpu_sample *c = &r.raw.samples[i];
+		CHECK(c->pid == r.pid && c->tid == r.pid && c->region == -1);
+		CHECK(c->n_frames >= 1 && c->n_frames <= HEAP_MAX_CPU_FRAMES);
+		if (c->pid != r.pid || c->n_frames < 1)
+			break;
+	}
+	CHECK(r.raw.n_processes >= 1);
+	sc__cpu_raw_release(&r.raw);
+
+	/* Another rate: samples scale with it. */
+	run_sampled(argv, 250, false, &r);
+	expected = r.cpu_s * 250;
+	printf("cpu_bound 300 at 250 Hz: %zu samples, expected %.0f\n", r.raw.n_samples, expected);
+	CHECK(r.raw.n_samples >= 0.9 * expected && r.raw.n_samples <= 1.1 * expected);
+	sc__cpu_raw_release(&r.raw);
+}
+
+static void test_cpu_timer_threads(void)
+{
+	char *argv[] = {target("cpu_two_threads"), "150", "7", NULL};
+	cpu_run r;
+	run_sampled(argv, 997, false, &r);
+	CHECK_INT(r.exit_status, 7);
+	CHECK_INT(r.status_rc, 0);
+	double expected = r.cpu_s * 997;
+	printf("cpu_two_threads 150: %zu samples, cpu %.3f s, expected %.0f\n", r.raw.n_samples,
+	       r.cpu_s, expected);
+	CHECK(r.raw.n_samples >= 0.9 * expected && r.raw.n_samples <= 1.1 * expected);
+	/* Two workers, about half each; the main thread only waits. */
+	uint32_t tids[8] = {0};
+	size_t counts[8] = {0}, n_tids = 0;
+	for (size_t i = 0; i < r.raw.n_samples; i++) {
+		size_t k = 0;
+		while (k < n_tids && tids[k] != r.raw.samples[i].tid)
+			k++;
+		if (k == n_tids && n_tids < 8)
+			tids[n_tids++] = r.raw.samples[i].tid;
+		if (k < 8)
+			counts[k]++;
+	}
+	size_t busy = 0;
+	for (size_t k = 0; k < n_tids; k++) {
+		CHECK(tids[k] != r.pid || counts[k] < r.raw.n_samples / 20);
+		if (tids[k] != r.pid) {
+			busy++;
+			CHECK(counts[k] >= 0.4 * r.raw.n_samples);
+		}
+	}
+	CHECK_INT(busy, 2);
+	/* Frames: the interrupted instruction in the executable (burn) for most, its caller
+	 * (worker) next, found by the frame-pointer walk; never a return address in the shim (our
+	 * thread start trampoline is left out). */
+	const sc__cpu_mapping *exe = mapping_named(&r.raw, r.pid, target("cpu_two_threads"));
+	CHECK(exe != NULL);
+	CHECK(samples_in(&r.raw, exe) >= 0.8 * r.raw.n_samples);
+	const char *shim = getenv("SHOTCLOCK_HEAP_SHIM");
+	char shim_real[4096];
+	CHECK(realpath(shim, shim_real) != NULL);
+	const sc__cpu_mapping *sm = mapping_named(&r.raw, r.pid, shim_real);
+	CHECK(sm != NULL);
+	size_t deep = 0;
+	for (size_t i = 0; sm && exe && i < r.raw.n_samples; i++) {
+		const sc__cpu_sample *c = &r.raw.samples[i];
+		deep += c->n_frames >= 2 && r.raw.frames[c->first_frame + 1] >= exe->start &&
+		        r.raw.frames[c->first_frame + 1] < exe->end;
+		for (uint32_t j = 1; j < c->n_frames; j++) {
+			uint64_t a = r.raw.frames[c->first_frame + j];
+			CHECK(a < sm->start || a >= sm->end);
+		}
+	}
+	CHECK(deep >= 0.8 * r.raw.n_samples);
+	sc__cpu_raw_release(&r.raw);
+}
+
+/* The program's own SIGPROF wins: set later (sigaction or signal), or ignored from the start. */
+static void test_cpu_timer_own_sigprof(void)
+{
+	const char *how[] = {"sigaction", "signal"};
+	for (size_t i = 0; i < 2; i++) {
+		char *argv[] = {target("cpu_own_sigprof"), (char *)how[i], "100", NULL};
+		cpu_run r;
+		run_sampled(argv, 997, false, &r);
+		/* Its handler ran (exit 0), and found SIGPROF at its default first (not 3). */
+		CHECK_INT(r.exit_status, 0);
+		CHECK_INT(r.status_rc, SC_EUNAVAILABLE);
+		CHECK_STR(r.why, "the program set its own SIGPROF action while running, so the "
+		                 "timer sampler stood down from then on");
+		/* Only what ran before main (the loader's work): a few samples at most. */
+		printf("cpu_own_sigprof %s: %zu samples\n", how[i], r.raw.n_samples);
+		CHECK(r.raw.n_samples <= 5);
+		sc__cpu_raw_release(&r.raw);
+	}
+	char *argv[] = {target("cpu_bound"), "50", NULL};
+	cpu_run r;
+	run_sampled(argv, 997, true, &r);
+	CHECK_INT(r.exit_status, 0);
+	CHECK_INT(r.status_rc, SC_EUNAVAILABLE);
+	CHECK_STR(r.why,
+	          "the program has its own SIGPROF handler, so the timer sampler stood down");
+	CHECK_INT(r.raw.n_samples, 0);
+	sc__cpu_raw_release(&r.raw);
+}
+
+/* Without enable_cpu_timer there is no variable, no record and no sample. */
+static void test_cpu_timer_off(void)
+{
+	sc_command_options o = {0};
+	sc__heap_session *s = NULL;
+	CHECK_INT(sc__heap_session_new(&o, &s), 0);
+	if (!s)
+		return;
+	CHECK(env_value(sc__heap_session_envp(s), HEAP_ENV_CPU_RATE) == NULL);
+	CHECK_INT(sc__heap_session_enable_cpu_timer(s, 0), SC_EINVAL);
+	CHECK_INT(sc__heap_session_enable_cpu_timer(s, 100), 0);
+	CHECK_INT(sc__heap_session_enable_cpu_timer(s, 997), 0);
+	CHECK_STR(env_value(sc__heap_session_envp(s), HEAP_ENV_CPU_RATE), "997");
+	sc__cpu_raw raw;
+	sc__cpu_raw_init(&raw);
+	/* Not before the run was finished: the reader may still be adding. */
+	CHECK_INT(sc__heap_session_take_cpu(s, &raw), SC_EINVAL);
+	sc__heap_session_free(s);
+	sc__cpu_raw_release(&raw);
+}
+
 /* ---- which programs the shim can work in ----------------------------------------------------- */
 
 static bool copy_file(const char *from, const char *to, mode_t mode)
@@ -556,6 +788,10 @@ int main(void)
 	test_killed();
 	test_damaged();
 	test_check_executable();
+	test_cpu_timer_off();
+	test_cpu_timer_single();
+	test_cpu_timer_threads();
+	test_cpu_timer_own_sigprof();
 	const char *files[] = {"script.sh", "static.sh", "nested.sh", "data.txt"};
 	targets_teardown(files, sizeof files / sizeof files[0]);
 	return CHECK_DONE();
