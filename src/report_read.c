@@ -600,6 +600,141 @@ static int read_resources(reader *rd, const json_t *r, sc_resources *out)
 	return rc;
 }
 
+/* ---- cpu ------------------------------------------------------------------------------------ */
+
+/* A count that must be known (the cpu section writes them all when available): null reads as 0. */
+static int get_uint(reader *rd, const json_t *obj, const char *key, uint64_t *out)
+{
+	int64_t v = -1;
+	int rc = get_count(rd, obj, key, &v);
+	*out = v > 0 ? (uint64_t)v : 0;
+	return rc;
+}
+
+static int get_line(reader *rd, const json_t *obj, const char *key, int *out)
+{
+	int64_t v = -1;
+	int rc = get_count(rd, obj, key, &v);
+	*out = v > 0 && v <= INT32_MAX ? (int)v : 0;
+	return rc;
+}
+
+static int read_cpu_line(reader *rd, const json_t *j, size_t i, void *ctx)
+{
+	sc_cpu_line *l = &((sc_cpu_line *)ctx)[i];
+	int rc = get_strdup(rd, j, "file", &l->file);
+	rc = rc ? rc : get_line(rd, j, "line", &l->line);
+	rc = rc ? rc : get_uint(rd, j, "samples", &l->samples);
+	return rc ? rc : get_real(rd, j, "percent", &l->percent);
+}
+
+static int read_hotspot(reader *rd, const json_t *j, size_t i, void *ctx)
+{
+	sc_cpu_hotspot *h = &((sc_cpu_profile *)ctx)->hotspots[i];
+	const json_t *lines = NULL;
+	int rc = get_strdup(rd, j, "function", &h->function);
+	rc = rc ? rc : get_strdup(rd, j, "module", &h->module);
+	rc = rc ? rc : get_strdup(rd, j, "file", &h->file);
+	rc = rc ? rc : get_line(rd, j, "line", &h->line);
+	rc = rc ? rc : get_uint(rd, j, "samples", &h->self_samples);
+	rc = rc ? rc : get_uint(rd, j, "total_samples", &h->total_samples);
+	rc = rc ? rc : get_real(rd, j, "self_percent", &h->self_percent);
+	rc = rc ? rc : get_real(rd, j, "total_percent", &h->total_percent);
+	rc = rc ? rc : get_array(rd, j, "lines", &lines);
+	size_t n = lines ? json_array_size(lines) : 0;
+	rc = rc ? rc : alloc_array((void **)&h->lines, n, sizeof *h->lines);
+	if (!rc)
+		h->n_lines = n;
+	return rc ? rc : each_object(rd, "lines", lines, read_cpu_line, h->lines);
+}
+
+/* A stack's frames: strings (null: a frame without a name), outermost first. */
+static int read_stack(reader *rd, const json_t *j, size_t i, void *ctx)
+{
+	sc_cpu_stack *s = &((sc_cpu_profile *)ctx)->stacks[i];
+	const json_t *frames = NULL;
+	int rc = get_array(rd, j, "frames", &frames);
+	rc = rc ? rc : get_uint(rd, j, "samples", &s->samples);
+	size_t n = frames ? json_array_size(frames) : 0;
+	rc = rc ? rc : alloc_array((void **)&s->frames, n, sizeof *s->frames);
+	if (rc)
+		return rc;
+	s->n_frames = n;
+	for (size_t k = 0; k < n; k++) {
+		const json_t *f = json_array_get(frames, k);
+		if (json_is_null(f))
+			continue;
+		if (!json_is_string(f)) {
+			size_t len = push_key(rd, "frames");
+			size_t len2 = push_index(rd, k);
+			rc = fail(rd, "expected a string, found %s", type_name(f));
+			pop(rd, len2);
+			pop(rd, len);
+			return rc;
+		}
+		if (json_string_length(f) && !(s->frames[k] = strdup(json_string_value(f))))
+			return SC_ENOMEM;
+	}
+	return 0;
+}
+
+static int read_cpu(reader *rd, const json_t *c, sc_cpu_profile *out)
+{
+	static const char *const samplers[] = {"perf_event", "timer", NULL};
+	static const char *const graphs[] = {"fp", "dwarf", NULL};
+	*out =
+	    (sc_cpu_profile){.available = false, .rate_hz = NAN, .duration_s = NAN, .cpu_s = NAN};
+	if (!c) {
+		/* Reports written before the sampler existed. */
+		snprintf(out->reason, sizeof out->reason, "not in this report");
+		return 0;
+	}
+	int rc = get_bool(rd, c, "available", &out->available);
+	rc = rc ? rc : get_text(rd, c, "reason", out->reason, sizeof out->reason);
+	if (rc || !out->available)
+		return rc;
+	const json_t *sampler = NULL, *hotspots = NULL, *stacks = NULL;
+	rc = get_object(rd, c, "sampler", &sampler);
+	rc = rc ? rc : get_array(rd, c, "hotspots", &hotspots);
+	rc = rc ? rc : get_array(rd, c, "stacks", &stacks);
+	if (rc)
+		return rc;
+	if (sampler) {
+		uint64_t threads = 0, processes = 0;
+		size_t len = push_key(rd, "sampler");
+		rc = get_choice(rd, sampler, "name", samplers, NULL, &out->sampler);
+		rc =
+		    rc ? rc
+		       : get_text(rd, sampler, "note", out->sampler_note, sizeof out->sampler_note);
+		rc =
+		    rc ? rc : get_choice(rd, sampler, "call_graph", graphs, NULL, &out->call_graph);
+		rc = rc ? rc : get_real(rd, sampler, "rate_hz", &out->rate_hz);
+		rc = rc ? rc : get_uint(rd, sampler, "samples", &out->samples);
+		rc = rc ? rc : get_uint(rd, sampler, "lost_samples", &out->lost_samples);
+		rc = rc ? rc : get_uint(rd, sampler, "threads", &threads);
+		rc = rc ? rc : get_uint(rd, sampler, "processes", &processes);
+		rc = rc ? rc : get_real(rd, sampler, "duration_s", &out->duration_s);
+		rc = rc ? rc : get_real(rd, sampler, "cpu_s", &out->cpu_s);
+		pop(rd, len);
+		out->threads = (size_t)threads;
+		out->processes = (size_t)processes;
+		if (rc)
+			return rc;
+	}
+	size_t n = hotspots ? json_array_size(hotspots) : 0;
+	rc = alloc_array((void **)&out->hotspots, n, sizeof *out->hotspots);
+	if (rc)
+		return rc;
+	out->n_hotspots = n;
+	rc = each_object(rd, "hotspots", hotspots, read_hotspot, out);
+	n = stacks ? json_array_size(stacks) : 0;
+	rc = rc ? rc : alloc_array((void **)&out->stacks, n, sizeof *out->stacks);
+	if (rc)
+		return rc;
+	out->n_stacks = n;
+	return each_object(rd, "stacks", stacks, read_stack, out);
+}
+
 static int read_leak(reader *rd, const json_t *l, sc_leak_result *out)
 {
 	static const char *const verdicts[] = {"leak", "plateau", "none", "unknown", NULL};
@@ -657,6 +792,11 @@ static int read_region(reader *rd, const json_t *j, size_t i, void *ctx)
 	rc = rc ? rc : get_real(rd, j, "memory_increase_mb", &g->memory_increase_mb);
 	rc = rc ? rc : get_count(rd, j, "allocations", &g->allocations);
 	rc = rc ? rc : get_count(rd, j, "bytes_allocated", &g->bytes_allocated);
+	rc = rc ? rc : get_count(rd, j, "cpu_samples", &g->cpu_samples);
+	rc = rc ? rc : get_real(rd, j, "cpu_percent", &g->cpu_percent);
+	rc = rc ? rc
+	        : get_text(rd, j, "cpu_top_function", g->cpu_top_function,
+	                   sizeof g->cpu_top_function);
 	if (rc)
 		return rc;
 	g->depth = depth > 0 && depth < 1000 ? (int)depth : 0;
@@ -733,7 +873,7 @@ static int read_profile(reader *rd, const json_t *j, sc_profile *p)
 		return SC_ENOMEM;
 	char command[4096];
 	int64_t n_samples = -1, warmup = -1;
-	const json_t *time, *memory, *heap, *resources;
+	const json_t *time, *memory, *heap, *resources, *cpu;
 	int rc = get_choice(rd, j, "kind", kinds, "unknown", &p->kind);
 	rc = rc ? rc : get_text(rd, j, "command", command, sizeof command);
 	rc = rc ? rc : get_count(rd, j, "n_samples", &n_samples);
@@ -742,6 +882,7 @@ static int read_profile(reader *rd, const json_t *j, sc_profile *p)
 	rc = rc ? rc : get_object(rd, j, "memory", &memory);
 	rc = rc ? rc : get_object(rd, j, "heap", &heap);
 	rc = rc ? rc : get_object(rd, j, "resources", &resources);
+	rc = rc ? rc : get_object(rd, j, "cpu", &cpu);
 	if (rc)
 		return rc;
 	if (n_samples == 0) {
@@ -763,6 +904,8 @@ static int read_profile(reader *rd, const json_t *j, sc_profile *p)
 		SECTION(rd, "heap", read_heap(rd, heap, &p->heap));
 	if (!rc)
 		SECTION(rd, "resources", read_resources(rd, resources, &p->resources));
+	if (!rc)
+		SECTION(rd, "cpu", read_cpu(rd, cpu, &p->cpu));
 	if (!rc)
 		rc = read_unavailable(rd, j, p);
 	if (!rc)

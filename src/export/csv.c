@@ -1,5 +1,5 @@
-/* csv.c: the CSV export of a report: one row per profile and one per run (docs/report-format.md).
- */
+/* csv.c: the CSV export of a report: one row per profile, per run and per CPU hotspot
+ * (docs/report-format.md). */
 #include "internal.h"
 
 #include <inttypes.h>
@@ -9,7 +9,8 @@
 /*
  * RFC 4180: a header line, then rows of the same columns, CRLF-free ("\n" ends a row, which every
  * spreadsheet and pandas accept). The row_type column says whether a row describes a whole profile
- * ("profile") or one of its timed runs ("run"); a column that does not apply to a row, or a figure
+ * ("profile"), one of its timed runs ("run") or a function of its CPU hotspot table ("hotspot");
+ * a column that does not apply to a row, or a figure
  * that was not measured, is an empty field, never 0. Reals carry 10 significant digits, as in the
  * JSON, so the two agree. The columns are documented in docs/report-format.md; new ones are only
  * ever appended, so scripts that index them keep working.
@@ -64,6 +65,19 @@ static const char *const columns[] = {
     "exit_code",
     "signal",
     "timed_out",
+    "cpu_sampler",
+    "cpu_rate_hz",
+    "cpu_samples",
+    "cpu_lost_samples",
+    "hotspot_rank",
+    "function",
+    "module",
+    "file",
+    "line",
+    "self_samples",
+    "total_samples",
+    "self_percent",
+    "total_percent",
 };
 
 #define N_COLUMNS (sizeof columns / sizeof columns[0])
@@ -208,6 +222,31 @@ static void profile_row(FILE *fp, const sc_profile *p)
 	set_count(&w, "involuntary_context_switches", res->involuntary_context_switches);
 	set_count(&w, "read_bytes", res->read_bytes);
 	set_count(&w, "write_bytes", res->write_bytes);
+	const sc_cpu_profile *c = &p->cpu;
+	if (c->available) {
+		set_text(&w, "cpu_sampler", c->sampler);
+		set_real(&w, "cpu_rate_hz", c->rate_hz);
+		set_uint(&w, "cpu_samples", c->samples);
+		set_uint(&w, "cpu_lost_samples", c->lost_samples);
+	}
+	write_row(fp, &w);
+}
+
+static void hotspot_row(FILE *fp, const sc_profile *p, size_t index)
+{
+	const sc_cpu_hotspot *h = &p->cpu.hotspots[index];
+	row w = {0};
+	identity(&w, p, "hotspot");
+	set_uint(&w, "hotspot_rank", index + 1);
+	set_text(&w, "function", h->function);
+	set_text(&w, "module", h->module);
+	set_text(&w, "file", h->file);
+	if (h->line > 0)
+		set_uint(&w, "line", (uint64_t)h->line);
+	set_uint(&w, "self_samples", h->self_samples);
+	set_uint(&w, "total_samples", h->total_samples);
+	set_real(&w, "self_percent", h->self_percent);
+	set_real(&w, "total_percent", h->total_percent);
 	write_row(fp, &w);
 }
 
@@ -249,6 +288,8 @@ int sc__export_csv(const sc_report *r, FILE *fp)
 		profile_row(fp, p);
 		for (size_t k = 0; k < p->n_runs; k++)
 			run_row(fp, p, k);
+		for (size_t k = 0; p->cpu.available && k < p->cpu.n_hotspots; k++)
+			hotspot_row(fp, p, k);
 	}
 	return ferror(fp) ? SC_EIO : 0;
 }

@@ -22,6 +22,8 @@ static const exporter exporters[] = {
     {"md", ".md", sc__export_markdown},
     {"csv", ".csv", sc__export_csv},
     {"html", ".html", sc__export_html},
+    {"folded", ".folded", sc__export_folded},
+    {"speedscope", ".speedscope.json", sc__export_speedscope},
 };
 
 static const exporter *find(const char *format)

@@ -2,15 +2,19 @@
 #include "internal.h"
 
 #include <inttypes.h>
+#include <jansson.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /*
  * The page must open anywhere, offline, years later, and from a CI artefact store that serves it
- * with a strict content policy: so it holds everything itself (inline CSS, inline SVG, no script,
- * no font, no image, no link to any network address). Every string that came from the user or
- * the profiled program (names, command lines, function and file names, messages) goes through
- * esc(), so a region named "<script>" is shown as text. Each chart is an <svg> with a
+ * with a strict content policy: so it holds everything itself (inline CSS, inline SVG, no font, no
+ * image, no link to any network address). The one script is the flame graph's, a constant of
+ * this file, present only when a profile has CPU stacks; the content policy names it by its
+ * SHA-256, so nothing else could run even if something slipped through. Every string that came from
+ * the user or the profiled program (names, command lines, function and file names, messages) goes
+ * through esc(), so a region named "<script>" is shown as text. Each chart is an <svg> with a
  * data-chart attribute and a <title>, which the browser test and screen readers find; a chart
  * with nothing to draw is left out and a line of text says "no data" instead of an empty box.
  */
@@ -22,6 +26,9 @@
 #define MAX_REGIONS 20
 #define LABEL_CHARS 34 /* longer labels are cut (the full text is in the bar's tooltip) */
 #define MIB         1048576.0
+#define HOTSPOTS    15   /* rows of the CPU hotspot table */
+#define FLAME_W     1180 /* the flame graph's width in the viewBox (flame.js's W) */
+#define FLAME_ROW   18   /* one frame's height (flame.js's ROW) */
 
 /* ---- text ------------------------------------------------------------------------------------ */
 
@@ -115,15 +122,245 @@ static const char style[] =
     "td.n{text-align:right;font-variant-numeric:tabular-nums}"
     ".nodata{color:#566074;font-style:italic}"
     ".critical{color:#9b1c1c;font-weight:600}.warning{color:#8a5a00;font-weight:600}"
-    "ul{padding-left:20px;margin:4px 0}li{margin:3px 0}";
+    "ul{padding-left:20px;margin:4px 0}li{margin:3px 0}"
+    "figure.wide{flex:1 1 100%}.flame-tools{margin:4px 0 6px}.flame-tools input{width:260px}"
+    ".flame-match{margin-left:8px;color:#566074}"
+    "svg[data-chart=flame] g.frame{cursor:pointer}"
+    "svg[data-chart=flame] rect{stroke:#fff;stroke-width:.5}"
+    "svg[data-chart=flame] rect.match{fill:#c542e0}"
+    "svg[data-chart=flame] text{font-size:11px;fill:#1d2430;pointer-events:none}";
+
+/*
+ * The flame graph (flame.js, kept here as the page's one script): each profile's stacks are data
+ * in a <script type="application/json"> next to its <svg data-chart="flame">, which this draws
+ * into: the root ("all") at the bottom, callers below callees, widths proportional to samples,
+ * children in name order as flamegraph.pl draws them. Clicking a frame zooms into it (its
+ * ancestors stay, full width, below it), "reset zoom" zooms out, and the search box highlights
+ * every frame whose name contains the text and says what share of the samples they hold. Names
+ * reach the page through textContent and setAttribute only, never as markup.
+ */
+static const char flame_js[] =
+    "(function () {\n"
+    "  'use strict';\n"
+    "  var ROW = 18, W = 1180;\n"
+    "  /* Colours by name, so a function keeps its colour from one report to the next. */\n"
+    "  function colour(name) {\n"
+    "    var h = 0;\n"
+    "    for (var i = 0; i < name.length; i++) h = (h * 31 + name.charCodeAt(i)) >>> 0;\n"
+    "    return 'hsl(' + (h % 50 + 5) + ',' + (70 + (h >>> 6) % 25) + '%,' + (52 + (h >>> 11) % "
+    "18) + '%)';\n"
+    "  }\n"
+    "  /* The stacks merged into a tree: a node per distinct path, children by name. */\n"
+    "  function build(data) {\n"
+    "    var root = {name: 'all', value: 0, children: [], kids: new Map(), parent: null, depth: 0, "
+    "x: 0};\n"
+    "    var deepest = 0;\n"
+    "    data.stacks.forEach(function (s) {\n"
+    "      var node = root;\n"
+    "      root.value += s[0];\n"
+    "      for (var i = 1; i < s.length; i++) {\n"
+    "        var name = data.names[s[i]];\n"
+    "        var child = node.kids.get(name);\n"
+    "        if (!child) {\n"
+    "          child = {name: name, value: 0, children: [], kids: new Map(), parent: node, depth: "
+    "node.depth + 1, x: 0};\n"
+    "          node.kids.set(name, child);\n"
+    "          node.children.push(child);\n"
+    "          if (child.depth > deepest) deepest = child.depth;\n"
+    "        }\n"
+    "        child.value += s[0];\n"
+    "        node = child;\n"
+    "      }\n"
+    "    });\n"
+    "    (function place(node) {\n"
+    "      var x = node.x;\n"
+    "      node.children.sort(function (a, b) { return a.name < b.name ? -1 : a.name > b.name ? 1 "
+    ": 0; });\n"
+    "      node.children.forEach(function (c) { c.x = x; x += c.value; place(c); });\n"
+    "    })(root);\n"
+    "    root.deepest = deepest;\n"
+    "    return root;\n"
+    "  }\n"
+    "  function percent(part, whole) {\n"
+    "    return whole > 0 ? (100 * part / whole).toFixed(1) + '%' : 'n/a';\n"
+    "  }\n"
+    "  function Flame(svg, data, search, reset, match) {\n"
+    "    var root = build(data), zoom = root, term = '';\n"
+    "    var height = (root.deepest + 1) * ROW;\n"
+    "    var ns = svg.namespaceURI;\n"
+    "    svg.setAttribute('viewBox', '0 0 ' + W + ' ' + height);\n"
+    "    svg.setAttribute('height', String(height));\n"
+    "    function el(name, attrs) {\n"
+    "      var e = document.createElementNS(ns, name);\n"
+    "      for (var k in attrs) e.setAttribute(k, attrs[k]);\n"
+    "      return e;\n"
+    "    }\n"
+    "    function matches(node) {\n"
+    "      return term !== '' && node !== root && node.name.toLowerCase().indexOf(term) >= 0;\n"
+    "    }\n"
+    "    function frame(node, x, w) {\n"
+    "      var g = el('g', {'class': 'frame'});\n"
+    "      g.setAttribute('data-name', node.name);\n"
+    "      var title = el('title', {});\n"
+    "      title.textContent = node.name + ': ' + node.value + ' samples (' + percent(node.value, "
+    "root.value) + ')';\n"
+    "      g.appendChild(title);\n"
+    "      var rect = el('rect', {x: x.toFixed(2), y: String(height - (node.depth + 1) * ROW),\n"
+    "                             width: w.toFixed(2), height: String(ROW - 1), fill: "
+    "colour(node.name)});\n"
+    "      if (matches(node)) rect.setAttribute('class', 'match');\n"
+    "      g.appendChild(rect);\n"
+    "      var fits = Math.floor((w - 6) / 7);\n"
+    "      if (fits >= 3) {\n"
+    "        var text = el('text', {x: (x + 3).toFixed(2), y: String(height - node.depth * ROW - "
+    "5)});\n"
+    "        text.textContent = node.name.length <= fits ? node.name : node.name.slice(0, fits - "
+    "1) + '\\u2026';\n"
+    "        g.appendChild(text);\n"
+    "      }\n"
+    "      g.addEventListener('click', function () { zoom = node; draw(); });\n"
+    "      svg.appendChild(g);\n"
+    "    }\n"
+    "    function draw() {\n"
+    "      Array.prototype.slice.call(svg.querySelectorAll('g.frame')).forEach(function (g) { "
+    "svg.removeChild(g); });\n"
+    "      for (var a = zoom.parent; a; a = a.parent) frame(a, 0, W);\n"
+    "      var scale = W / zoom.value;\n"
+    "      (function walk(node) {\n"
+    "        var w = node.value * scale;\n"
+    "        if (w < 0.3) return;\n"
+    "        frame(node, (node.x - zoom.x) * scale, w);\n"
+    "        node.children.forEach(walk);\n"
+    "      })(zoom);\n"
+    "      var matched = 0;\n"
+    "      (function count(node) {\n"
+    "        if (matches(node)) { matched += node.value; return; }\n"
+    "        node.children.forEach(count);\n"
+    "      })(root);\n"
+    "      match.textContent = term === '' ? '' : 'matched: ' + percent(matched, root.value) + ' "
+    "(' + matched + ' of ' + root.value + ' samples)';\n"
+    "    }\n"
+    "    search.addEventListener('input', function () { term = search.value.trim().toLowerCase(); "
+    "draw(); });\n"
+    "    reset.addEventListener('click', function () { zoom = root; draw(); });\n"
+    "    if (root.value > 0) draw();\n"
+    "  }\n"
+    "  Array.prototype.forEach.call(document.querySelectorAll('svg[data-flame]'), function (svg) "
+    "{\n"
+    "    var id = svg.getAttribute('data-flame');\n"
+    "    var data = document.querySelector('script[data-flame-data=\"' + id + '\"]');\n"
+    "    var search = document.querySelector('input[data-flame-search=\"' + id + '\"]');\n"
+    "    var reset = document.querySelector('button[data-flame-reset=\"' + id + '\"]');\n"
+    "    var match = document.querySelector('span[data-flame-match=\"' + id + '\"]');\n"
+    "    if (data && search && reset && match) Flame(svg, JSON.parse(data.textContent), search, "
+    "reset, match);\n"
+    "  });\n"
+    "})();\n";
+
+/* ---- the content policy's hash of the script ------------------------------------------------ */
+
+/* SHA-256 (FIPS 180-4), for the one hash the Content-Security-Policy needs: the flame graph's
+ * script is allowed by its digest, so the page runs that script and nothing else. */
+static const uint32_t sha_k[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+
+static uint32_t ror(uint32_t x, int n)
+{
+	return x >> n | x << (32 - n);
+}
+
+static void sha256_block(uint32_t h[8], const unsigned char *p)
+{
+	uint32_t w[64], v[8];
+	for (int i = 0; i < 16; i++)
+		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
+		       (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+	for (int i = 16; i < 64; i++)
+		w[i] = w[i - 16] + (ror(w[i - 15], 7) ^ ror(w[i - 15], 18) ^ w[i - 15] >> 3) +
+		       w[i - 7] + (ror(w[i - 2], 17) ^ ror(w[i - 2], 19) ^ w[i - 2] >> 10);
+	memcpy(v, h, sizeof v);
+	for (int i = 0; i < 64; i++) {
+		uint32_t t1 = v[7] + (ror(v[4], 6) ^ ror(v[4], 11) ^ ror(v[4], 25)) +
+		              ((v[4] & v[5]) ^ (~v[4] & v[6])) + sha_k[i] + w[i];
+		uint32_t t2 = (ror(v[0], 2) ^ ror(v[0], 13) ^ ror(v[0], 22)) +
+		              ((v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]));
+		memmove(v + 1, v, 7 * sizeof v[0]);
+		v[4] += t1;
+		v[0] = t1 + t2;
+	}
+	for (int i = 0; i < 8; i++)
+		h[i] += v[i];
+}
+
+/* The 'sha256-...' source expression of text: its digest in base64. */
+static void csp_hash(const char *text, size_t len, char out[45])
+{
+	uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+	                 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+	unsigned char block[64];
+	size_t done = 0;
+	for (; len - done >= 64; done += 64)
+		sha256_block(h, (const unsigned char *)text + done);
+	size_t rest = len - done;
+	memset(block, 0, sizeof block);
+	memcpy(block, text + done, rest);
+	block[rest] = 0x80;
+	if (rest >= 56) {
+		sha256_block(h, block);
+		memset(block, 0, sizeof block);
+	}
+	uint64_t bits = (uint64_t)len * 8;
+	for (int i = 0; i < 8; i++)
+		block[63 - i] = (unsigned char)(bits >> (8 * i));
+	sha256_block(h, block);
+	unsigned char digest[33];
+	for (int i = 0; i < 32; i++)
+		digest[i] = (unsigned char)(h[i / 4] >> (24 - 8 * (i % 4)));
+	digest[32] = 0;
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t o = 0;
+	for (int i = 0; i < 33; i += 3) {
+		uint32_t t = (uint32_t)digest[i] << 16 | (uint32_t)digest[i + 1] << 8 |
+		             (i + 2 < 33 ? digest[i + 2] : 0);
+		out[o++] = b64[t >> 18 & 63];
+		out[o++] = b64[t >> 12 & 63];
+		out[o++] = i + 1 < 32 ? b64[t >> 6 & 63] : '=';
+		out[o++] = i + 2 < 32 ? b64[t & 63] : '=';
+	}
+	out[44] = '\0';
+}
+
+/* Whether the page draws a flame graph, and so carries the script. */
+static bool has_flame(const sc_report *r)
+{
+	for (size_t i = 0; i < r->n_profiles; i++)
+		if (r->profiles[i].cpu.available && r->profiles[i].cpu.n_stacks)
+			return true;
+	return false;
+}
 
 static void page_start(FILE *fp, const sc_report *r)
 {
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n", fp);
-	/* The page asks for nothing from anywhere: no network, no script, styles inline. */
+	/* The page asks for nothing from anywhere: no network, styles inline, and no script but
+	 * the flame graph's, allowed by its digest. */
 	fputs("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-	      "style-src 'unsafe-inline'; img-src data:\">\n",
+	      "style-src 'unsafe-inline'; img-src data:",
 	      fp);
+	if (has_flame(r)) {
+		char hash[45];
+		csp_hash(flame_js, sizeof flame_js - 1, hash);
+		fprintf(fp, "; script-src 'sha256-%s'", hash);
+	}
+	fputs("\">\n", fp);
 	fputs("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n", fp);
 	fputs("<title>shotclock report", fp);
 	if (r->n_profiles == 1) {
@@ -473,6 +710,193 @@ static void comparison_chart(FILE *fp, const sc_report *r)
 	fputs("</ol>\n</aside>\n</div>\n", fp);
 }
 
+/* ---- CPU samples ----------------------------------------------------------------------------- */
+
+/* A string for the flame graph's data; a name that is not UTF-8 keeps its ASCII bytes. */
+static json_t *json_text(const char *s)
+{
+	if (!s || !*s)
+		s = "[unknown]";
+	json_t *j = json_string(s);
+	if (j)
+		return j;
+	char *ascii = strdup(s);
+	if (!ascii)
+		return NULL;
+	for (char *c = ascii; *c; c++)
+		if ((unsigned char)*c >= 0x80)
+			*c = '?';
+	j = json_string(ascii);
+	free(ascii);
+	return j;
+}
+
+/* The stacks as flame.js reads them: {"names": [...], "stacks": [[samples, name index, ...]]},
+ * outermost frame first; NULL when out of memory. */
+static json_t *flame_data(const sc_cpu_profile *c)
+{
+	json_t *names = json_array(), *index = json_object(), *stacks = json_array();
+	bool ok = names && index && stacks;
+	for (size_t k = 0; ok && k < c->n_stacks; k++) {
+		const sc_cpu_stack *s = &c->stacks[k];
+		json_t *row = json_array();
+		ok = row && json_array_append_new(row, json_integer((json_int_t)s->samples)) == 0;
+		for (size_t f = 0; ok && f < s->n_frames; f++) {
+			const char *name =
+			    s->frames[f] && *s->frames[f] ? s->frames[f] : "[unknown]";
+			json_t *at = json_object_get(index, name);
+			if (!at) {
+				at = json_integer((json_int_t)json_array_size(names));
+				ok = json_object_set_new(index, name, at) == 0 &&
+				     json_array_append_new(names, json_text(name)) == 0;
+			}
+			ok = ok &&
+			     json_array_append_new(row, json_integer(json_integer_value(at))) == 0;
+		}
+		if (!ok)
+			json_decref(row);
+		else
+			ok = json_array_append_new(stacks, row) == 0;
+	}
+	json_decref(index);
+	if (!ok) {
+		json_decref(names);
+		json_decref(stacks);
+		return NULL;
+	}
+	return json_pack("{s:o, s:o}", "names", names, "stacks", stacks);
+}
+
+/* JSON inside <script type="application/json">: '<', '>' and '&' (which occur only inside
+ * strings) become \u escapes, so no name can close the element or open a comment in it. */
+static int flame_data_out(FILE *fp, const sc_cpu_profile *c)
+{
+	json_t *data = flame_data(c);
+	char *text = data ? json_dumps(data, JSON_COMPACT) : NULL;
+	json_decref(data);
+	if (!text)
+		return SC_ENOMEM;
+	for (const char *t = text; *t; t++) {
+		if (*t == '<')
+			fputs("\\u003c", fp);
+		else if (*t == '>')
+			fputs("\\u003e", fp);
+		else if (*t == '&')
+			fputs("\\u0026", fp);
+		else
+			fputc(*t, fp);
+	}
+	free(text);
+	return 0;
+}
+
+static size_t deepest_stack(const sc_cpu_profile *c)
+{
+	size_t deepest = 0;
+	for (size_t k = 0; k < c->n_stacks; k++)
+		if (c->stacks[k].n_frames > deepest)
+			deepest = c->stacks[k].n_frames;
+	return deepest;
+}
+
+/* The flame graph's frame: an empty <svg> (with its title), its tools and its data, which the
+ * script draws. index tells the profile's elements apart. */
+static int flame_chart(FILE *fp, const sc_profile *p, size_t index)
+{
+	const sc_cpu_profile *c = &p->cpu;
+	fputs("<figure class=\"wide\">\n<figcaption>CPU flame graph (width: share of the samples; "
+	      "click a frame to zoom into it)</figcaption>\n",
+	      fp);
+	if (c->n_stacks == 0) {
+		nodata(fp, "CPU flame graph", "no stack was sampled");
+		fputs("</figure>\n", fp);
+		return 0;
+	}
+	fprintf(fp,
+	        "<div class=\"flame-tools\"><input type=\"search\" data-flame-search=\"%zu\" "
+	        "placeholder=\"search functions\" aria-label=\"search functions\"> "
+	        "<button type=\"button\" data-flame-reset=\"%zu\">reset zoom</button>"
+	        "<span class=\"flame-match\" data-flame-match=\"%zu\"></span></div>\n",
+	        index, index, index);
+	int h = (int)(deepest_stack(c) + 1) * FLAME_ROW;
+	fprintf(fp,
+	        "<svg data-chart=\"flame\" data-flame=\"%zu\" viewBox=\"0 0 %d %d\" width=\"%d\" "
+	        "height=\"%d\" role=\"img\">\n<title>CPU flame graph: ",
+	        index, FLAME_W, h, FLAME_W, h);
+	esc(fp, p->name);
+	fprintf(fp, "</title>\n</svg>\n<script type=\"application/json\" data-flame-data=\"%zu\">",
+	        index);
+	int err = flame_data_out(fp, c);
+	fputs("</script>\n</figure>\n", fp);
+	return err;
+}
+
+static void hotspots_table(FILE *fp, const sc_cpu_profile *c)
+{
+	fputs("<aside>\n<h3>CPU hotspots</h3>\n<p class=\"meta\">Sampler: ", fp);
+	esc(fp, c->sampler);
+	fputs(c->call_graph && strcmp(c->call_graph, "dwarf") == 0
+	          ? " (DWARF call graph), "
+	          : " (frame-pointer call graph), ",
+	      fp);
+	sc__fmt_num(fp, c->rate_hz);
+	fprintf(fp, " Hz: %" PRIu64 " samples, %" PRIu64 " lost; threads: %zu, processes: %zu",
+	        c->samples, c->lost_samples, c->threads, c->processes);
+	if (c->sampler_note[0]) {
+		fputs(". ", fp);
+		esc(fp, c->sampler_note);
+	}
+	fputs("</p>\n", fp);
+	if (c->n_hotspots == 0) {
+		fputs("<p class=\"nodata\">No samples.</p>\n</aside>\n", fp);
+		return;
+	}
+	fputs("<table>\n<tr><th>#</th><th>function</th><th>location</th><th>self</th>"
+	      "<th>self samples</th><th>total</th><th>total samples</th></tr>\n",
+	      fp);
+	for (size_t i = 0; i < c->n_hotspots && i < HOTSPOTS; i++) {
+		const sc_cpu_hotspot *h = &c->hotspots[i];
+		fprintf(fp, "<tr><td class=\"n\">%zu</td><td><code>", i + 1);
+		esc(fp, h->function);
+		fputs("</code></td><td>", fp);
+		if (h->file) {
+			esc(fp, h->file);
+			if (h->line > 0)
+				fprintf(fp, ":%d", h->line);
+		} else {
+			esc(fp, h->module);
+		}
+		fputs("</td><td class=\"n\">", fp);
+		sc__fmt_num(fp, h->self_percent);
+		fprintf(fp, "%%</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">",
+		        h->self_samples);
+		sc__fmt_num(fp, h->total_percent);
+		fprintf(fp, "%%</td><td class=\"n\">%" PRIu64 "</td></tr>\n", h->total_samples);
+	}
+	fputs("</table>\n</aside>\n", fp);
+}
+
+/* The profile's CPU row: the flame graph and the hotspot table, or one line saying why not. */
+static int cpu_section(FILE *fp, const sc_profile *p, size_t index)
+{
+	const sc_cpu_profile *c = &p->cpu;
+	if (!c->available) {
+		fputs("<p class=\"nodata\">CPU samples: not measured", fp);
+		if (c->reason[0] && strcmp(c->reason, "not measured") != 0) {
+			fputs(" (", fp);
+			esc(fp, c->reason);
+			fputc(')', fp);
+		}
+		fputs(".</p>\n", fp);
+		return 0;
+	}
+	fputs("<div class=\"row\">\n", fp);
+	int err = flame_chart(fp, p, index);
+	hotspots_table(fp, c);
+	fputs("</div>\n", fp);
+	return err;
+}
+
 /* ---- text beside the charts ---------------------------------------------------------------- */
 
 /* The bottlenecks and recommendations about one profile (name), or every one (NULL). */
@@ -589,7 +1013,7 @@ static void warnings_text(FILE *fp, const sc_profile *p)
 	fputs("</ul>\n", fp);
 }
 
-static void profile_section(FILE *fp, const sc_report *r, const sc_profile *p)
+static int profile_section(FILE *fp, const sc_report *r, const sc_profile *p, size_t index)
 {
 	fputs("<section class=\"profile\">\n<h2>Profile: ", fp);
 	esc(fp, p->name);
@@ -612,7 +1036,10 @@ static void profile_section(FILE *fp, const sc_report *r, const sc_profile *p)
 	fputs("</aside>\n</div>\n<div class=\"row\">\n", fp);
 	regions_chart(fp, p);
 	sites_chart(fp, p);
-	fputs("</div>\n</section>\n", fp);
+	fputs("</div>\n", fp);
+	int err = cpu_section(fp, p, index);
+	fputs("</section>\n", fp);
+	return err;
 }
 
 static void checks_tables(FILE *fp, const sc_report *r)
@@ -699,9 +1126,17 @@ int sc__export_html(const sc_report *r, FILE *fp)
 	findings_text(fp, r, NULL);
 	comparison_chart(fp, r);
 	checks_tables(fp, r);
-	for (size_t i = 0; i < r->n_profiles; i++)
-		profile_section(fp, r, &r->profiles[i]);
+	int err = 0;
+	for (size_t i = 0; i < r->n_profiles; i++) {
+		int e = profile_section(fp, r, &r->profiles[i], i);
+		err = err ? err : e;
+	}
 	system_table(fp, &r->system);
-	fputs("</main>\n</body>\n</html>\n", fp);
+	fputs("</main>\n", fp);
+	if (has_flame(r))
+		fprintf(fp, "<script>%s</script>\n", flame_js);
+	fputs("</body>\n</html>\n", fp);
+	if (err)
+		return err;
 	return ferror(fp) ? SC_EIO : 0;
 }

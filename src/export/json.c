@@ -337,6 +337,87 @@ static json_t *heap_json(const sc_heap_profile *h)
 	/* clang-format on */
 }
 
+/* ---- cpu --------------------------------------------------------------------------------- */
+
+static json_t *cpu_lines_json(const sc_cpu_hotspot *h)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < h->n_lines; i++) {
+		const sc_cpu_line *l = &h->lines[i];
+		/* clang-format off */
+		a = append(a, json_pack("{s:o, s:o, s:o, s:o}",
+			"file", text(l->file),
+			"line", line_json(l->line),
+			"samples", uint_json(l->samples),
+			"percent", real_or_null(l->percent)));
+		/* clang-format on */
+	}
+	return a;
+}
+
+static json_t *cpu_hotspots_json(const sc_cpu_profile *c)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < c->n_hotspots; i++) {
+		const sc_cpu_hotspot *h = &c->hotspots[i];
+		/* clang-format off */
+		a = append(a, json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+			"function", text(h->function),
+			"module", text(h->module),
+			"file", text(h->file),
+			"line", line_json(h->line),
+			"samples", uint_json(h->self_samples),
+			"total_samples", uint_json(h->total_samples),
+			"self_percent", real_or_null(h->self_percent),
+			"total_percent", real_or_null(h->total_percent),
+			"lines", cpu_lines_json(h)));
+		/* clang-format on */
+	}
+	return a;
+}
+
+/* Each stack outermost frame first, as the folded format writes it. */
+static json_t *cpu_stacks_json(const sc_cpu_profile *c)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < c->n_stacks; i++) {
+		const sc_cpu_stack *s = &c->stacks[i];
+		json_t *frames = json_array();
+		for (size_t k = 0; frames && k < s->n_frames; k++)
+			frames = append(frames, text(s->frames[k]));
+		a = append(
+		    a, json_pack("{s:o, s:o}", "frames", frames, "samples", uint_json(s->samples)));
+	}
+	return a;
+}
+
+/* Like the heap: a profile that was not sampled says only why. */
+static json_t *cpu_json(const sc_cpu_profile *c)
+{
+	if (!c->available)
+		return json_pack("{s:b, s:s}", "available", 0, "reason",
+		                 c->reason[0] ? c->reason : "not measured");
+	/* clang-format off */
+	return json_pack("{s:b, s:n, s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}, "
+	                 "s:o, s:o}",
+		"available", 1,
+		"reason",
+		"sampler",
+			"name", text(c->sampler),
+			"note", text(c->sampler_note),
+			"call_graph", text(c->call_graph),
+			"rate_hz", real_or_null(c->rate_hz),
+			"samples", uint_json(c->samples),
+			"lost_samples", uint_json(c->lost_samples),
+			"threads", uint_json(c->threads),
+			"processes", uint_json(c->processes),
+			"duration_s", real_or_null(c->duration_s),
+			"cpu_s", real_or_null(c->cpu_s),
+		"hotspots", cpu_hotspots_json(c),
+		"stacks", cpu_stacks_json(c));
+	/* clang-format on */
+}
+
 static json_t *resources_json(const sc_resources *r)
 {
 	/* clang-format off */
@@ -514,7 +595,8 @@ static json_t *regions_json(const sc_profile *p)
 	for (size_t i = 0; a && i < p->n_regions; i++) {
 		const sc_region_stats *g = &p->regions[i];
 		/* clang-format off */
-		a = append(a, json_pack("{s:o, s:o, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+		a = append(a, json_pack("{s:o, s:o, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
+		                        "s:o, s:o, s:o}",
 			"name", text(g->name),
 			"parent", g->parent[0] ? text(g->parent) : json_null(),
 			"depth", g->depth,
@@ -525,7 +607,10 @@ static json_t *regions_json(const sc_profile *p)
 			"latency_ms", latency_json(&g->latency),
 			"memory_increase_mb", real_or_null(g->memory_increase_mb),
 			"allocations", count_or_null(g->allocations),
-			"bytes_allocated", count_or_null(g->bytes_allocated)));
+			"bytes_allocated", count_or_null(g->bytes_allocated),
+			"cpu_samples", count_or_null(g->cpu_samples),
+			"cpu_percent", real_or_null(g->cpu_percent),
+			"cpu_top_function", text(g->cpu_top_function)));
 		/* clang-format on */
 	}
 	return a;
@@ -547,7 +632,7 @@ static json_t *profile_json(const sc_profile *p)
 static json_t *profile_fields_json(const sc_profile *p)
 {
 	/* clang-format off */
-	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 		"name", text(p->name),
 		"kind", text(p->kind),
 		"command", text(p->command),
@@ -559,6 +644,7 @@ static json_t *profile_fields_json(const sc_profile *p)
 		"heap", heap_json(&p->heap),
 		"leak", leak_json(&p->leak),
 		"resources", resources_json(&p->resources),
+		"cpu", cpu_json(&p->cpu),
 		"warnings", warnings_json(p),
 		"unavailable", unavailable_json(p));
 	/* clang-format on */
@@ -584,11 +670,8 @@ static json_t *comparison_json(const sc_report *r)
 	return json_pack("{s:s, s:o}", "sort", r->comparison_sort, "entries", entries);
 }
 
-/*
- * Sections DESIGN.md describes that nothing measures yet (cpu, regions) are left out
- * rather than written empty: an empty list would claim that nothing was found. Later versions add
- * them without breaking readers.
- */
+/* Regions are left out of a profile that has none rather than written empty (profile_json): an
+ * empty list would claim that none were entered. */
 static json_t *report_json(const sc_report *r)
 {
 	json_t *profiles = json_array();

@@ -15,6 +15,9 @@
 /* Heap sites and regions beyond these are in the JSON; a PR comment wants the largest. */
 #define MD_SITES   10
 #define MD_REGIONS 20
+/* The hotspot table's length, and how many of its functions show their hottest lines. */
+#define MD_HOTSPOTS     15
+#define MD_HOT_FUNCTION 3
 
 /* Text from the user (names, command lines, messages) as one table cell: characters Markdown
  * would read as syntax are escaped, HTML is shown as text, a line break would end the row. */
@@ -277,15 +280,109 @@ static void heap_table(FILE *fp, const sc_heap_profile *h)
 	fputc('\n', fp);
 }
 
+/* Where a function is: file:line when symbolized, else its module, else n/a. */
+static void function_location(FILE *fp, const sc_cpu_hotspot *h)
+{
+	if (h->file) {
+		text(fp, h->file);
+		if (h->line > 0)
+			fprintf(fp, ":%d", h->line);
+	} else {
+		text(fp, h->module);
+	}
+}
+
+static void sampler_line(FILE *fp, const sc_cpu_profile *c)
+{
+	fputs("Sampler: ", fp);
+	text(fp, c->sampler);
+	fprintf(fp, " (%s), ",
+	        c->call_graph && strcmp(c->call_graph, "dwarf") == 0 ? "DWARF call graph"
+	                                                             : "frame-pointer call graph");
+	sc__fmt_num(fp, c->rate_hz);
+	fprintf(fp, " Hz, %" PRIu64 " samples (", c->samples);
+	sc__fmt_num(fp, c->cpu_s);
+	fprintf(fp, " s of CPU), %" PRIu64 " lost; threads: %zu, processes: %zu.\n\n",
+	        c->lost_samples, c->threads, c->processes);
+	if (c->sampler_note[0]) {
+		fputs("Note: ", fp);
+		text(fp, c->sampler_note);
+		fputs("\n\n", fp);
+	}
+}
+
+static void cpu_table(FILE *fp, const sc_cpu_profile *c)
+{
+	fputs("### CPU hotspots\n\n", fp);
+	if (!c->available) {
+		fputs("Not measured", fp);
+		if (c->reason[0] && strcmp(c->reason, "not measured") != 0) {
+			fputs(": ", fp);
+			text(fp, c->reason);
+		}
+		fputs(".\n\n", fp);
+		return;
+	}
+	sampler_line(fp, c);
+	if (c->n_hotspots == 0) {
+		fputs("No samples.\n\n", fp);
+		return;
+	}
+	fputs("| # | function | location | self | self samples | total | total samples |\n", fp);
+	fputs("| ---: | --- | --- | ---: | ---: | ---: | ---: |\n", fp);
+	for (size_t i = 0; i < c->n_hotspots && i < MD_HOTSPOTS; i++) {
+		const sc_cpu_hotspot *h = &c->hotspots[i];
+		fprintf(fp, "| %zu | ", i + 1);
+		text(fp, h->function);
+		fputs(" | ", fp);
+		function_location(fp, h);
+		fputs(" | ", fp);
+		percent(fp, h->self_percent / 100);
+		fprintf(fp, " | %" PRIu64 " | ", h->self_samples);
+		percent(fp, h->total_percent / 100);
+		fprintf(fp, " | %" PRIu64 " |\n", h->total_samples);
+	}
+	fputc('\n', fp);
+	size_t lines = 0;
+	for (size_t i = 0; i < c->n_hotspots && i < MD_HOT_FUNCTION; i++)
+		lines += c->hotspots[i].n_lines;
+	if (lines == 0)
+		return;
+	fputs("#### Hottest lines\n\n| function | line | samples | of all samples |\n", fp);
+	fputs("| --- | --- | ---: | ---: |\n", fp);
+	for (size_t i = 0; i < c->n_hotspots && i < MD_HOT_FUNCTION; i++) {
+		const sc_cpu_hotspot *h = &c->hotspots[i];
+		for (size_t k = 0; k < h->n_lines; k++) {
+			const sc_cpu_line *l = &h->lines[k];
+			fputs("| ", fp);
+			text(fp, h->function);
+			fputs(" | ", fp);
+			text(fp, l->file);
+			if (l->line > 0)
+				fprintf(fp, ":%d", l->line);
+			fprintf(fp, " | %" PRIu64 " | ", l->samples);
+			percent(fp, l->percent / 100);
+			fputs(" |\n", fp);
+		}
+	}
+	fputc('\n', fp);
+}
+
 static void regions_table(FILE *fp, const sc_profile *p)
 {
 	if (p->n_regions == 0)
 		return;
+	/* The CPU columns only when the regions were sampled, so other tables stay as they were. */
+	bool sampled = false;
+	for (size_t i = 0; i < p->n_regions; i++)
+		sampled = sampled || p->regions[i].cpu_samples >= 0;
 	fputs("### Regions\n\n", fp);
 	fputs("| region | parent | calls | total (s) | self (s) | share | p99 (ms) "
-	      "| memory increase (MiB) | allocations |\n",
+	      "| memory increase (MiB) | allocations |",
 	      fp);
-	fputs("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n", fp);
+	fputs(sampled ? " CPU samples | CPU | hottest function |\n" : "\n", fp);
+	fputs("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |", fp);
+	fputs(sampled ? " ---: | ---: | --- |\n" : "\n", fp);
 	for (size_t i = 0; i < p->n_regions && i < MD_REGIONS; i++) {
 		const sc_region_stats *g = &p->regions[i];
 		fputs("| ", fp);
@@ -304,6 +401,14 @@ static void regions_table(FILE *fp, const sc_profile *p)
 		sc__fmt_num(fp, g->memory_increase_mb);
 		fputs(" | ", fp);
 		sc__fmt_count(fp, g->allocations);
+		if (sampled) {
+			fputs(" | ", fp);
+			sc__fmt_count(fp, g->cpu_samples);
+			fputs(" | ", fp);
+			percent(fp, g->cpu_percent / 100);
+			fputs(" | ", fp);
+			text(fp, g->cpu_top_function);
+		}
 		fputs(" |\n", fp);
 	}
 	fputc('\n', fp);
@@ -350,6 +455,7 @@ static void profile_section(FILE *fp, const sc_profile *p)
 	latency_table(fp, &p->latency);
 	memory_table(fp, p);
 	heap_table(fp, &p->heap);
+	cpu_table(fp, &p->cpu);
 	regions_table(fp, p);
 	notes(fp, p);
 }

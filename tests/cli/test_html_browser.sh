@@ -1,7 +1,8 @@
 #!/bin/sh
 # test_html_browser.sh: the HTML report looked at as a person would: rendered by headless Chromium
-# from a real run (heap, timeline) with regions and a comparison added, it loads without console
-# errors and every chart is drawn. The screenshot is kept in $SC_ARTIFACTS (default:
+# from a real run (heap, timeline) with regions, CPU stacks and a comparison added, it loads
+# without console errors and every chart is drawn; the flame graph zooms on a click and its search
+# highlights what it finds. The screenshot is kept in $SC_ARTIFACTS (default:
 # BUILD/test-artifacts/html-report.png) for a person to look at.
 . "$(dirname "$0")/lib.sh"
 
@@ -36,6 +37,24 @@ jq '.profiles[0].regions = (.profiles[0].regions // [
 	{"name": "predict", "parent": null, "depth": 0, "calls": 20, "total_s": 0.1,
 	 "self_s": 0.1, "share": 0.33, "latency_ms": null, "memory_increase_mb": 0,
 	 "allocations": 0, "bytes_allocated": 0}])
+	| .profiles[0].cpu = {"available": true, "reason": null,
+	  "sampler": {"name": "perf_event", "note": null, "call_graph": "fp", "rate_hz": 997.0,
+	    "samples": 400, "lost_samples": 0, "threads": 1, "processes": 1, "duration_s": 0.4,
+	    "cpu_s": 0.4012036108},
+	  "hotspots": [
+	    {"function": "gbm_predict_row", "module": null, "file": "models.c", "line": 212,
+	     "samples": 244, "total_samples": 244, "self_percent": 61.0, "total_percent": 61.0,
+	     "lines": []},
+	    {"function": "load_games", "module": null, "file": "load.c", "line": 30,
+	     "samples": 120, "total_samples": 120, "self_percent": 30.0, "total_percent": 30.0,
+	     "lines": []},
+	    {"function": "<script>alert(2)</script>", "module": null, "file": null, "line": null,
+	     "samples": 36, "total_samples": 36, "self_percent": 9.0, "total_percent": 9.0,
+	     "lines": []}],
+	  "stacks": [
+	    {"frames": ["main", "predict", "gbm_predict_row"], "samples": 244},
+	    {"frames": ["main", "load_games"], "samples": 120},
+	    {"frames": ["main", "<script>alert(2)</script>"], "samples": 36}]}
 	| .profiles[1] = (.profiles[0] | .name = "baseline" | .regions = [])
 	| .comparison = (.comparison // {"sort": "throughput", "entries": [
 	{"profile": "baseline", "rank": 1, "relative_speed": 1, "relative_speed_error": 0,
@@ -80,7 +99,65 @@ chart_drawn() {
 for chart in latency memory regions sites comparison; do
 	ok "chart '$chart' is drawn" chart_drawn "$chart"
 done
-ok "the page ran no script" lacks "$TMP/dom.html" "<script"
+# The flame graph is drawn by the page's script, so everything in it is on one line of the DOM:
+# flame_svg prints the first profile's <svg data-chart="flame"> to its </svg>.
+flame_svg() {
+	awk 'BEGIN { RS = "</svg>" } index($0, "<svg data-chart=\"flame\" data-flame=\"0\"") {
+		sub(/.*<svg data-chart="flame" data-flame="0"/, ""); print; exit }' "$1"
+}
+flame_svg "$TMP/dom.html" >"$TMP/flame.svg"
+ok "the flame graph has frames" [ "$(grep -o '<rect ' "$TMP/flame.svg" | wc -l)" -ge 5 ]
+for f in all main predict gbm_predict_row load_games; do
+	ok "the flame graph shows $f" grep -qF "data-name=\"$f\"" "$TMP/flame.svg"
+done
+ok "a frame named <script> is text" grep -qF 'data-name="&lt;script&gt;alert(2)&lt;/script&gt;"' "$TMP/flame.svg"
+# The page's only scripts are the flame graph's: its code, and each profile's data.
+ok "the only scripts are the flame graph's" [ "$(grep -o '<script' "$TMP/dom.html" | wc -l)" -eq 3 ]
+
+# ---- the flame graph used -------------------------------------------------------------------
+# A copy of the page, without its content policy (which allows only its own script), gets a check
+# at its end that clicks a frame and types in the search box, then writes what it saw into the
+# DOM: the clicked frame must span the whole width (1180), a frame outside it must be gone, and
+# searching "gbm" must highlight gbm_predict_row and say that it holds 61% of the samples.
+cat >"$TMP/selftest.js" <<'JS'
+<script>
+(function () {
+  var out = [];
+  function rect(name) {
+    var g = document.querySelector('svg[data-flame="0"] g[data-name="' + name + '"]');
+    return g ? g.querySelector('rect') : null;
+  }
+  rect('load_games').dispatchEvent(new MouseEvent('click', {bubbles: true}));
+  out.push('zoom-width=' + rect('load_games').getAttribute('width'));
+  out.push('after-zoom-gbm=' + (rect('gbm_predict_row') ? 'shown' : 'gone'));
+  document.querySelector('button[data-flame-reset="0"]').click();
+  out.push('reset-width=' + rect('main').getAttribute('width'));
+  var search = document.querySelector('input[data-flame-search="0"]');
+  search.value = 'gbm';
+  search.dispatchEvent(new Event('input'));
+  out.push('matched=' + document.querySelectorAll('svg[data-flame="0"] rect.match').length);
+  out.push('highlighted=' + rect('gbm_predict_row').getAttribute('class'));
+  out.push('says=' + document.querySelector('span[data-flame-match="0"]').textContent);
+  var pre = document.createElement('pre');
+  pre.id = 'selftest';
+  pre.textContent = out.join(' ; ');
+  document.body.appendChild(pre);
+})();
+</script>
+JS
+awk -v js="$TMP/selftest.js" '/Content-Security-Policy/ { next }
+	/<\/body>/ { while ((getline line < js) > 0) print line }
+	{ print }' "$page" >"$TMP/selftest.html"
+chrome --dump-dom "file://$TMP/selftest.html" >"$TMP/selftest.dom" 2>"$TMP/selftest.err"
+ok "self-test: chromium exit 0" [ $? -eq 0 ]
+grep -o '<pre id="selftest">[^<]*' "$TMP/selftest.dom" | sed 's/^/    /'
+ok "click: the frame spans the whole width" grep -qF "zoom-width=1180.00 ;" "$TMP/selftest.dom"
+ok "click: frames outside it are gone" grep -qF "after-zoom-gbm=gone" "$TMP/selftest.dom"
+ok "reset: the root frames span the width again" grep -qF "reset-width=1180.00" "$TMP/selftest.dom"
+ok "search: one frame highlighted" grep -qF "matched=1 ;" "$TMP/selftest.dom"
+ok "search: gbm_predict_row is the one" grep -qF "highlighted=match" "$TMP/selftest.dom"
+ok "search: the matched share" grep -qF "says=matched: 61.0% (244 of 400 samples)" "$TMP/selftest.dom"
+ok "self-test: no uncaught error" lacks "$TMP/selftest.err" "Uncaught"
 ok "a region named <script> is text" grep -qF "&lt;script&gt;alert(1)&lt;/script&gt;" "$TMP/dom.html"
 ok "a profile named with markup is text" grep -qF "leaky &lt;b&gt;model&lt;/b&gt;" "$TMP/dom.html"
 ok "the findings are beside the charts" grep -qF "memory-growth" "$TMP/dom.html"

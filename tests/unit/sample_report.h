@@ -132,6 +132,89 @@ static inline int fill_heap(sc_heap_profile *h)
 	return 0;
 }
 
+/* A hotspot; strings are copied. */
+static inline sc_cpu_hotspot hotspot(const char *function, const char *module, const char *file,
+                                     int line, uint64_t self, uint64_t total)
+{
+	return (sc_cpu_hotspot){
+	    .function = strdup(function),
+	    .module = module ? strdup(module) : NULL,
+	    .file = file ? strdup(file) : NULL,
+	    .line = line,
+	    .self_samples = self,
+	    .total_samples = total,
+	    .self_percent = (double)self / 10,
+	    .total_percent = (double)total / 10,
+	};
+}
+
+/* A stack of up to three frames, outermost first (NULL ends the list); strings are copied. */
+static inline int stack(sc_cpu_stack *s, uint64_t samples, const char *f0, const char *f1,
+                        const char *f2)
+{
+	const char *f[] = {f0, f1, f2};
+	*s = (sc_cpu_stack){.samples = samples};
+	s->frames = calloc(3, sizeof *s->frames);
+	if (!s->frames)
+		return SC_ENOMEM;
+	for (size_t i = 0; i < 3 && f[i]; i++)
+		if (!(s->frames[s->n_frames++] = strdup(f[i])))
+			return SC_ENOMEM;
+	return 0;
+}
+
+/* The CPU samples of "predict": 1000 samples at 997 Hz over two threads, four distinct stacks;
+ * one function unsymbolized (module+offset) and one named like markup with a ';' in it, which
+ * every format must carry as text (and folded must not split). */
+static inline int fill_cpu(sc_cpu_profile *c)
+{
+	*c = (sc_cpu_profile){
+	    .available = true,
+	    .sampler = "perf_event",
+	    .call_graph = "fp",
+	    .rate_hz = 997,
+	    .samples = 1000,
+	    .lost_samples = 3,
+	    .threads = 2,
+	    .processes = 1,
+	    .duration_s = 0.5,
+	    .cpu_s = 1000 / 997.0,
+	};
+	snprintf(c->sampler_note, sizeof c->sampler_note, "frame pointers: exact leaf frames");
+	c->hotspots = calloc(5, sizeof *c->hotspots);
+	c->stacks = calloc(4, sizeof *c->stacks);
+	if (!c->hotspots || !c->stacks)
+		return SC_ENOMEM;
+	c->n_hotspots = 5;
+	c->hotspots[0] = hotspot("gbm_predict_row", "/usr/local/bin/predict",
+	                         "examples/nba/models.c", 212, 610, 610);
+	c->hotspots[1] = hotspot("load_batch", "/usr/local/bin/predict", "predict.c", 40, 250, 950);
+	c->hotspots[2] =
+	    hotspot("libm.so.6+0x1a2b", "/usr/lib/x86_64-linux-gnu/libm.so.6", NULL, 0, 90, 90);
+	c->hotspots[3] = hotspot("<script>x;y</script>", NULL, NULL, 0, 50, 50);
+	c->hotspots[4] = hotspot("main", "/usr/local/bin/predict", "predict.c", 10, 0, 1000);
+	sc_cpu_hotspot *h = &c->hotspots[0];
+	h->lines = calloc(2, sizeof *h->lines);
+	if (!h->lines)
+		return SC_ENOMEM;
+	h->n_lines = 2;
+	h->lines[0] = (sc_cpu_line){strdup("examples/nba/models.c"), 215, 400, 40};
+	h->lines[1] = (sc_cpu_line){strdup("examples/nba/models.c"), 218, 210, 21};
+	h = &c->hotspots[1];
+	h->lines = calloc(1, sizeof *h->lines);
+	if (!h->lines)
+		return SC_ENOMEM;
+	h->n_lines = 1;
+	h->lines[0] = (sc_cpu_line){strdup("predict.c"), 44, 250, 25};
+	c->n_stacks = 4;
+	if (stack(&c->stacks[0], 610, "main", "load_batch", "gbm_predict_row") ||
+	    stack(&c->stacks[1], 250, "main", "load_batch", NULL) ||
+	    stack(&c->stacks[2], 90, "main", "load_batch", "libm.so.6+0x1a2b") ||
+	    stack(&c->stacks[3], 50, "main", "<script>x;y</script>", NULL))
+		return SC_ENOMEM;
+	return 0;
+}
+
 /* "predict": three runs of a command (the last killed by SIGSEGV, kept with --ignore-failure),
  * with figures derived from them as sc__profile_derive_from_runs would, written out here. */
 static inline int add_command_profile(sc_report *r)
@@ -201,7 +284,7 @@ static inline int add_command_profile(sc_report *r)
 	p.timeline[1] = (sc_timeline_point){0.01, 64.75, 98.5, 1};
 	p.timeline[2] = (sc_timeline_point){0.02, 130.25, 100, 2};
 	p.timeline_interval_s = 0.01;
-	if (fill_heap(&p.heap) != 0) {
+	if (fill_heap(&p.heap) != 0 || fill_cpu(&p.cpu) != 0) {
 		sc_profile_release(&p);
 		return SC_ENOMEM;
 	}
@@ -262,6 +345,8 @@ static inline int add_samples_profile(sc_report *r)
 	                             .voluntary_context_switches = 0,
 	                             .involuntary_context_switches = 7};
 	p.timeline_interval_s = NAN;
+	snprintf(p.cpu.reason, sizeof p.cpu.reason,
+	         "not sampled: sc_profiler_sample_cpu was not called");
 	sc__unavailable_push(
 	    &p, "memory.timeline_interval_s",
 	    "in-process profiles sample no memory timeline; profiling the program as "

@@ -5,6 +5,7 @@
 #include "sample_report.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -47,6 +48,13 @@ static int add_regions(sc_report *r)
 		s->memory_increase_mb = 1.5;
 		s->allocations = i == 1 ? -1 : 10;
 		s->bytes_allocated = -1;
+		/* The middle one was never open while a sample was taken. */
+		s->cpu_samples = i == 1 ? -1 : i == 0 ? 300 : 610;
+		s->cpu_percent = i == 1 ? NAN : i == 0 ? 30 : 61;
+		snprintf(s->cpu_top_function, sizeof s->cpu_top_function, "%s",
+		         i == 1   ? ""
+		         : i == 0 ? "load_batch"
+		                  : "gbm_predict_row");
 	}
 	return 0;
 }
@@ -163,8 +171,8 @@ static void test_round_trip(void)
 		r->n_comparison = 0;
 	if (back->profiles[0].n_regions == 0)
 		r->profiles[0].n_regions = 0;
-	const char *formats[] = {"md", "csv", "html", "json"};
-	for (size_t i = 0; i < 4; i++) {
+	const char *formats[] = {"md", "csv", "html", "json", "folded", "speedscope"};
+	for (size_t i = 0; i < 6; i++) {
 		char *a = render(r, formats[i]), *b = render(back, formats[i]);
 		bool same = a && b && strcmp(a, b) == 0;
 		CHECK(same);
@@ -186,6 +194,150 @@ static void test_round_trip(void)
 		free(b);
 	}
 	sc_report_free(back);
+	sc_report_free(r);
+}
+
+/* How many times needle occurs in haystack. */
+static size_t count(const char *haystack, const char *needle)
+{
+	size_t n = 0;
+	for (const char *at = haystack; at && (at = strstr(at, needle)); at += strlen(needle))
+		n++;
+	return n;
+}
+
+/* The CPU section of the Markdown, exactly (the golden file holds it too; this keeps the section
+ * checked where the CPU exports are). */
+static void test_cpu_markdown(void)
+{
+	sc_report *r = build();
+	CHECK(r != NULL);
+	if (!r)
+		return;
+	char *md = render(r, "md");
+	const char *want =
+	    "### CPU hotspots\n\n"
+	    "Sampler: perf\\_event (frame-pointer call graph), 997 Hz, 1000 samples (1.003 s of "
+	    "CPU), 3 lost; threads: 2, processes: 1.\n\n"
+	    "Note: frame pointers: exact leaf frames\n\n"
+	    "| # | function | location | self | self samples | total | total samples |\n"
+	    "| ---: | --- | --- | ---: | ---: | ---: | ---: |\n"
+	    "| 1 | gbm\\_predict\\_row | examples/nba/models.c:212 | 61% | 610 | 61% | 610 |\n"
+	    "| 2 | load\\_batch | predict.c:40 | 25% | 250 | 95% | 950 |\n"
+	    "| 3 | libm.so.6+0x1a2b | /usr/lib/x86\\_64-linux-gnu/libm.so.6 | 9% | 90 | 9% | 90 |\n"
+	    "| 4 | &lt;script&gt;x;y&lt;/script&gt; | n/a | 5% | 50 | 5% | 50 |\n"
+	    "| 5 | main | predict.c:10 | 0% | 0 | 100% | 1000 |\n\n"
+	    "#### Hottest lines\n\n"
+	    "| function | line | samples | of all samples |\n"
+	    "| --- | --- | ---: | ---: |\n"
+	    "| gbm\\_predict\\_row | examples/nba/models.c:215 | 400 | 40% |\n"
+	    "| gbm\\_predict\\_row | examples/nba/models.c:218 | 210 | 21% |\n"
+	    "| load\\_batch | predict.c:44 | 250 | 25% |\n\n";
+	CHECK(md && strstr(md, want) != NULL);
+	CHECK(md && strstr(md, "### CPU hotspots\n\nNot measured: not sampled: "
+	                       "sc\\_profiler\\_sample\\_cpu was not called.\n\n") != NULL);
+	/* Sampled regions get their CPU columns. */
+	CHECK(md && strstr(md, "| load | - | 3 | 0.09 | 0.06 | 33.3% | 1.25 | 1.5 | 10 | 300 | 30% "
+	                       "| load\\_batch |\n") != NULL);
+	if (md && !strstr(md, want))
+		fputs(md, stderr);
+	free(md);
+	sc_report_free(r);
+}
+
+/* Folded stacks, exactly: outermost first, ';' inside a name made ':', and the profile's name as
+ * the root frame when the report holds several profiles. */
+static void test_folded(void)
+{
+	sc_report *r = build();
+	CHECK(r != NULL);
+	if (!r)
+		return;
+	char *folded = render(r, "folded");
+	CHECK_STR(folded, "predict;main;load_batch;gbm_predict_row 610\n"
+	                  "predict;main;load_batch 250\n"
+	                  "predict;main;load_batch;libm.so.6+0x1a2b 90\n"
+	                  "predict;main;<script>x:y</script> 50\n");
+	free(folded);
+	/* One profile: no root frame; a line break in a name becomes a space; a frame without a
+	 * name is [unknown]. */
+	sc_report one = {.n_profiles = 1, .profiles = r->profiles};
+	sc_cpu_stack *s = &r->profiles[0].cpu.stacks[1];
+	free(s->frames[1]);
+	s->frames[1] = strdup("load\nbatch");
+	free(s->frames[0]);
+	s->frames[0] = NULL;
+	folded = render(&one, "folded");
+	CHECK_STR(folded, "main;load_batch;gbm_predict_row 610\n"
+	                  "[unknown];load batch 250\n"
+	                  "main;load_batch;libm.so.6+0x1a2b 90\n"
+	                  "main;<script>x:y</script> 50\n");
+	free(folded);
+	/* No stacks at all: an empty file, written without error. */
+	sc_report none = {.n_profiles = 1, .profiles = &r->profiles[1]};
+	CHECK_INT(sc_report_export(&none, "folded", path_of("empty.folded")), 0);
+	size_t len = 99;
+	char *empty = read_all(path_of("empty.folded"), &len);
+	CHECK(empty != NULL && len == 0);
+	free(empty);
+	unlink(path_of("empty.folded"));
+	sc_report_free(r);
+}
+
+/* The speedscope file, parsed back: its schema, the shared frames (with their places from the
+ * hotspot table) and one sampled profile whose samples and weights are the stacks. */
+static void test_speedscope(void)
+{
+	sc_report *r = build();
+	CHECK(r != NULL);
+	if (!r)
+		return;
+	CHECK_INT(sc_report_export(r, "speedscope", path_of("r.speedscope.json")), 0);
+	json_error_t error;
+	json_t *root = json_load_file(path_of("r.speedscope.json"), 0, &error);
+	unlink(path_of("r.speedscope.json"));
+	CHECK(root != NULL);
+	if (!root) {
+		sc_report_free(r);
+		return;
+	}
+	CHECK_STR(json_string_value(json_object_get(root, "$schema")),
+	          "https://www.speedscope.app/file-format-schema.json");
+	CHECK_STR(json_string_value(json_object_get(root, "name")), "shotclock report");
+	CHECK_STR(json_string_value(json_object_get(root, "exporter")), "shotclock " SC_VERSION);
+	CHECK_INT(json_integer_value(json_object_get(root, "activeProfileIndex")), 0);
+	json_t *frames = json_object_get(json_object_get(root, "shared"), "frames");
+	char *text = json_dumps(frames, JSON_COMPACT);
+	CHECK_STR(text, "[{\"name\":\"main\",\"file\":\"predict.c\",\"line\":10},"
+	                "{\"name\":\"load_batch\",\"file\":\"predict.c\",\"line\":40},"
+	                "{\"name\":\"gbm_predict_row\",\"file\":\"examples/nba/models.c\","
+	                "\"line\":212},{\"name\":\"libm.so.6+0x1a2b\"},"
+	                "{\"name\":\"<script>x;y</script>\"}]");
+	free(text);
+	json_t *profiles = json_object_get(root, "profiles");
+	CHECK_INT(json_array_size(profiles), 1); /* predict_one was not sampled */
+	json_t *p = json_array_get(profiles, 0);
+	CHECK_STR(json_string_value(json_object_get(p, "type")), "sampled");
+	CHECK_STR(json_string_value(json_object_get(p, "name")), "predict");
+	CHECK_STR(json_string_value(json_object_get(p, "unit")), "none");
+	CHECK_INT(json_integer_value(json_object_get(p, "startValue")), 0);
+	CHECK_INT(json_integer_value(json_object_get(p, "endValue")), 1000);
+	text = json_dumps(json_object_get(p, "samples"), JSON_COMPACT);
+	CHECK_STR(text, "[[0,1,2],[0,1],[0,1,3],[0,4]]");
+	free(text);
+	text = json_dumps(json_object_get(p, "weights"), JSON_COMPACT);
+	CHECK_STR(text, "[610,250,90,50]");
+	free(text);
+	json_decref(root);
+	/* Nothing sampled: a valid file without profiles. */
+	sc_report none = {.n_profiles = 1, .profiles = &r->profiles[1]};
+	char *empty = render(&none, "speedscope");
+	root = empty ? json_loads(empty, 0, &error) : NULL;
+	CHECK(root && json_array_size(json_object_get(root, "profiles")) == 0);
+	CHECK(root && json_is_string(json_object_get(root, "name")));
+	CHECK_STR(json_string_value(json_object_get(root, "name")), "predict_one");
+	json_decref(root);
+	free(empty);
 	sc_report_free(r);
 }
 
@@ -215,7 +367,23 @@ static void test_html(void)
 	CHECK(strstr(html, "@import") == NULL);
 	CHECK(strstr(html, "http://") == NULL);
 	CHECK(strstr(html, "https://") == NULL);
-	CHECK(strstr(html, "<script") == NULL);
+	/* Two script elements: the flame graph's data (not run) and its script, which the content
+	 * policy allows by digest; a function named like a tag stays text in the table and an
+	 * escape in the data. */
+	CHECK_INT(count(html, "<script"), 2);
+	CHECK_INT(count(html, "</script>"), 2);
+	CHECK_INT(count(html, "<script type=\"application/json\" data-flame-data=\"0\">"), 1);
+	CHECK_INT(count(html, "<script>(function () {"), 1);
+	CHECK_INT(count(html, "script-src 'sha256-"), 1);
+	CHECK(strstr(html, "<code>&lt;script&gt;x;y&lt;/script&gt;</code>") != NULL);
+	CHECK(strstr(html, "\"\\u003cscript\\u003ex;y\\u003c/script\\u003e\"") != NULL);
+	CHECK(strstr(html, "<svg data-chart=\"flame\" data-flame=\"0\" viewBox=\"0 0 1180 72\"") !=
+	      NULL);
+	CHECK(strstr(html, "{\"names\":[\"main\",\"load_batch\",\"gbm_predict_row\","
+	                   "\"libm.so.6+0x1a2b\",\"\\u003cscript\\u003ex;y\\u003c/script\\u003e\"],"
+	                   "\"stacks\":[[610,0,1,2],[250,0,1],[90,0,1,3],[50,0,4]]}") != NULL);
+	CHECK(strstr(html, "CPU samples: not measured (not sampled: sc_profiler_sample_cpu was "
+	                   "not called).") != NULL);
 	CHECK(strstr(html, "&lt;script&gt;alert(1)&lt;/script&gt;") != NULL);
 	CHECK(strstr(html, "predict | model") != NULL);
 	/* The samples profile has no timeline and no heap: said in words, not drawn empty. */
@@ -231,6 +399,14 @@ static void test_html(void)
 	CHECK(html && strstr(html, "<img") == NULL && strstr(html, "<b>") == NULL);
 	CHECK(html && strstr(html, "&lt;img src=x onerror=alert(1)&gt;") != NULL);
 	CHECK(html && strstr(html, "&#39;&quot;&lt;b&gt;&quot;&#39; &amp; echo") != NULL);
+	free(html);
+	/* Without stacks there is no script at all, and the policy allows none. */
+	size_t n_stacks = r->profiles[0].cpu.n_stacks;
+	r->profiles[0].cpu.n_stacks = 0;
+	html = render(r, "html");
+	r->profiles[0].cpu.n_stacks = n_stacks;
+	CHECK(html && strstr(html, "<script") == NULL && strstr(html, "script-src") == NULL);
+	CHECK(html && strstr(html, "CPU flame graph: no data (no stack was sampled).") != NULL);
 	free(html);
 	/* Markdown shows the same text literally too. */
 	char *md = render(r, "md");
@@ -267,8 +443,9 @@ static void test_errors(void)
 	void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
 	small.rlim_max = old_limit.rlim_max;
 	CHECK_INT(setrlimit(RLIMIT_FSIZE, &small), 0);
-	const char *formats[] = {"html", "md", "csv", "json"};
-	for (size_t i = 0; i < 4; i++)
+	/* (The folded stacks, 200 bytes, fit under the limit.) */
+	const char *formats[] = {"html", "md", "csv", "json", "speedscope"};
+	for (size_t i = 0; i < 5; i++)
 		CHECK_INT(sc_report_export(r, formats[i], target), SC_EIO);
 	CHECK_INT(setrlimit(RLIMIT_FSIZE, &old_limit), 0);
 	signal(SIGXFSZ, old_handler);
@@ -290,6 +467,9 @@ int main(void)
 	}
 	test_goldens();
 	test_round_trip();
+	test_cpu_markdown();
+	test_folded();
+	test_speedscope();
 	test_html();
 	test_errors();
 	/* Fails (and says so) only when a file was kept for inspection or a temporary was left. */

@@ -11,15 +11,16 @@ static char dir[64];
 
 /* Every null inside a profile must be explained by an "unavailable" entry with its dotted path
  * (array elements share their array's path), except the few nulls the format defines: a command
- * in-process, the exit code and signal of a run that was killed or exited, and the heap
- * section's, which its table in docs/report-format.md defines field by field. */
+ * in-process, the exit code and signal of a run that was killed or exited, and the heap and cpu
+ * sections' and the regions' CPU figures, which docs/report-format.md defines field by field. */
 static void check_nulls_explained(json_t *value, const char *path, json_t *unavailable)
 {
 	if (json_is_null(value)) {
-		bool by_definition = strcmp(path, "command") == 0 ||
-		                     strcmp(path, "runs.exit_code") == 0 ||
-		                     strcmp(path, "runs.signal") == 0 ||
-		                     strncmp(path, "heap.", 5) == 0 || strcmp(path, "leak") == 0;
+		bool by_definition =
+		    strcmp(path, "command") == 0 || strcmp(path, "runs.exit_code") == 0 ||
+		    strcmp(path, "runs.signal") == 0 || strncmp(path, "heap.", 5) == 0 ||
+		    strcmp(path, "leak") == 0 || strncmp(path, "cpu.", 4) == 0 ||
+		    strncmp(path, "regions.cpu_", 12) == 0;
 		if (!by_definition && !json_object_get(unavailable, path))
 			fprintf(stderr, "null without a reason: %s\n", path);
 		CHECK(by_definition || json_object_get(unavailable, path));

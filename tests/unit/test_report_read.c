@@ -2,6 +2,7 @@
  * refused with one exact line. */
 #include "check.h"
 #include "internal.h"
+#include "sample_report.h"
 
 #include <unistd.h>
 
@@ -138,6 +139,100 @@ static void test_round_trip(void)
 	unlink(path);
 }
 
+/* The cpu section and the regions' CPU figures read back so exactly that the JSON written again is
+ * the same text, byte for byte. */
+static void test_cpu_round_trip(void)
+{
+	sc_report r = {.created = "2026-11-25T04:50:00Z", .max_regression = NAN};
+	fill_system(&r.system);
+	CHECK_INT(add_command_profile(&r), 0);
+	CHECK_INT(add_samples_profile(&r), 0);
+	sc_profile *p = &r.profiles[0];
+	p->regions = calloc(2, sizeof *p->regions);
+	CHECK(p->regions != NULL);
+	if (p->regions) {
+		p->n_regions = 2;
+		p->regions[0] = (sc_region_stats){.name = "predict",
+		                                  .calls = 3,
+		                                  .total_s = 0.2,
+		                                  .self_s = 0.2,
+		                                  .share = 1,
+		                                  .allocations = -1,
+		                                  .bytes_allocated = -1,
+		                                  .cpu_samples = 610,
+		                                  .cpu_percent = 61,
+		                                  .cpu_top_function = "gbm_predict_row"};
+		p->regions[1] = (sc_region_stats){.name = "idle",
+		                                  .calls = 1,
+		                                  .allocations = -1,
+		                                  .bytes_allocated = -1,
+		                                  .cpu_samples = -1,
+		                                  .cpu_percent = NAN};
+	}
+	char *first = NULL, *second = NULL;
+	size_t first_len = 0, second_len = 0;
+	FILE *fp = open_memstream(&first, &first_len);
+	CHECK_INT(sc_report_write(&r, "json", fp), 0);
+	fclose(fp);
+	sc_report *back = NULL;
+	char err[512] = "";
+	CHECK_INT(sc__report_read_json_text(first, first_len, "trip", &back, err, sizeof err), 0);
+	if (err[0])
+		fprintf(stderr, "  %s\n", err);
+	if (back) {
+		const sc_cpu_profile *c = &back->profiles[0].cpu;
+		CHECK(c->available);
+		CHECK_STR(c->sampler, "perf_event");
+		CHECK_STR(c->call_graph, "fp");
+		CHECK_INT(c->samples, 1000);
+		CHECK_INT(c->n_hotspots, 5);
+		CHECK_INT(c->n_stacks, 4);
+		CHECK(c->n_hotspots == 5 && c->hotspots[2].file == NULL &&
+		      c->hotspots[2].line == 0);
+		CHECK(c->n_stacks == 4 && c->stacks[3].n_frames == 2);
+		CHECK(c->n_stacks == 4 &&
+		      strcmp(c->stacks[3].frames[1], "<script>x;y</script>") == 0);
+		CHECK(!back->profiles[1].cpu.available);
+		CHECK_STR(back->profiles[1].cpu.reason,
+		          "not sampled: sc_profiler_sample_cpu was not called");
+		CHECK_INT(back->profiles[0].regions[0].cpu_samples, 610);
+		CHECK_INT(back->profiles[0].regions[1].cpu_samples, -1);
+		CHECK(isnan(back->profiles[0].regions[1].cpu_percent));
+		CHECK_STR(back->profiles[0].regions[1].cpu_top_function, "");
+		fp = open_memstream(&second, &second_len);
+		CHECK_INT(sc_report_write(back, "json", fp), 0);
+		fclose(fp);
+		CHECK(first && second && strcmp(first, second) == 0);
+	}
+	free(first);
+	free(second);
+	sc_report_free(back);
+	for (size_t i = 0; i < r.n_profiles; i++)
+		sc_profile_release(&r.profiles[i]);
+	free(r.profiles);
+}
+
+/* A report written before CPU sampling existed: no cpu section, regions without CPU figures. */
+static void test_cpu_absent(void)
+{
+	static const char old[] =
+	    "{\"schema\": \"shotclock.report/1\", \"profiles\": [{\"name\": \"a\", \"regions\": "
+	    "[{\"name\": \"r\", \"calls\": 1}]}]}";
+	sc_report *r = NULL;
+	char err[512] = "";
+	CHECK_INT(sc__report_read_json_text(old, sizeof old - 1, "old", &r, err, sizeof err), 0);
+	if (!r)
+		return;
+	CHECK(!r->profiles[0].cpu.available);
+	CHECK_STR(r->profiles[0].cpu.reason, "not in this report");
+	CHECK(r->profiles[0].cpu.sampler == NULL);
+	CHECK_INT(r->profiles[0].n_regions, 1);
+	CHECK_INT(r->profiles[0].regions[0].cpu_samples, -1);
+	CHECK(isnan(r->profiles[0].regions[0].cpu_percent));
+	CHECK_STR(r->profiles[0].regions[0].cpu_top_function, "");
+	sc_report_free(r);
+}
+
 /* text, written to a file, is refused with SC_EPARSE and exactly this message. */
 static void bad(const char *name, const char *text, size_t len, const char *message)
 {
@@ -219,6 +314,35 @@ static void test_bad_files(void)
 	    "{\"schema\": \"shotclock.report/1\", \"profiles\": [], \"comparison\": {\"sort\": "
 	    "\"throughput\", \"entries\": [{\"relative_speed\": \"fast\"}]}}",
 	    "comparison.entries[0].relative_speed: expected a number, found a string");
+	/* The cpu section, as strictly. */
+	BAD("cpu.json",
+	    "{\"schema\": \"shotclock.report/1\", \"profiles\": [{\"name\": \"a\", \"cpu\": "
+	    "{\"available\": \"yes\"}}]}",
+	    "profiles[0].cpu.available: expected true or false, found a string");
+	BAD("cpu_rate.json",
+	    "{\"schema\": \"shotclock.report/1\", \"profiles\": [{\"name\": \"a\", \"cpu\": "
+	    "{\"available\": true, \"sampler\": {\"rate_hz\": \"fast\"}}}]}",
+	    "profiles[0].cpu.sampler.rate_hz: expected a number, found a string");
+	BAD("cpu_hotspot.json",
+	    "{\"schema\": \"shotclock.report/1\", \"profiles\": [{\"name\": \"a\", \"cpu\": "
+	    "{\"available\": true, \"hotspots\": [{\"function\": \"f\", \"samples\": -1}]}}]}",
+	    "profiles[0].cpu.hotspots[0].samples: -1 is negative");
+	BAD("cpu_line.json",
+	    "{\"schema\": \"shotclock.report/1\", \"profiles\": [{\"name\": \"a\", \"cpu\": "
+	    "{\"available\": true, \"hotspots\": [{\"lines\": [{\"line\": 1.5}]}]}}]}",
+	    "profiles[0].cpu.hotspots[0].lines[0].line: expected a whole number, found a number");
+	BAD("cpu_frame.json",
+	    "{\"schema\": \"shotclock.report/1\", \"profiles\": [{\"name\": \"a\", \"cpu\": "
+	    "{\"available\": true, \"stacks\": [{\"frames\": [\"main\", 7], \"samples\": 1}]}}]}",
+	    "profiles[0].cpu.stacks[0].frames[1]: expected a string, found a number");
+	BAD("cpu_stacks.json",
+	    "{\"schema\": \"shotclock.report/1\", \"profiles\": [{\"name\": \"a\", \"cpu\": "
+	    "{\"available\": true, \"stacks\": {}}}]}",
+	    "profiles[0].cpu.stacks: expected an array, found an object");
+	BAD("region_cpu.json",
+	    "{\"schema\": \"shotclock.report/1\", \"profiles\": [{\"name\": \"a\", \"regions\": "
+	    "[{\"name\": \"r\", \"cpu_percent\": \"half\"}]}]}",
+	    "profiles[0].regions[0].cpu_percent: expected a number, found a string");
 	/* A newline inside a broken string, which jansson's message quotes: the refusal stays one
 	 * line (found by fuzz_report_read). */
 	BAD("escape.json", "{\"sc\\\n\": 1}", "line 2, column 0: invalid escape near '\"sc\\?'");
@@ -259,6 +383,8 @@ int main(void)
 		return 1;
 	}
 	test_round_trip();
+	test_cpu_round_trip();
+	test_cpu_absent();
 	test_bad_files();
 	rmdir(dir);
 	return CHECK_DONE();
