@@ -107,6 +107,10 @@ enum {
 	CLI_RUN_OPT_IGNORE_FAILURE,
 	CLI_RUN_OPT_NO_TIMELINE,
 	CLI_RUN_OPT_NO_HEAP,
+	CLI_RUN_OPT_NO_CPU_SAMPLES,
+	CLI_RUN_OPT_SAMPLE_RATE,
+	CLI_RUN_OPT_CALL_GRAPH,
+	CLI_RUN_OPT_SAMPLER,
 	CLI_RUN_OPT_OWN
 };
 
@@ -133,6 +137,8 @@ typedef struct cli_run_request {
 	const char *export_markdown; /* --export-markdown, --export-csv, --export-html; or NULL */
 	const char *export_csv;
 	const char *export_html;
+	const char *export_folded; /* --export-folded, --export-speedscope; or NULL */
+	const char *export_speedscope;
 	sc_requirements requirements; /* --require; n == 0 when none */
 	sc_report *baseline;          /* --baseline, read before the command runs; or NULL */
 	const char *baseline_path;
@@ -167,7 +173,12 @@ int cli_cmd_check(int argc, char **argv);
 /* Writes r atomically to each path that is not NULL, as Markdown, CSV and HTML (the
  * --export-markdown, --export-csv and --export-html options). Returns 0, or CLI_EXIT_USAGE after
  * printing one line per file that could not be written. */
-int cli_export_formats(const sc_report *r, const char *markdown, const char *csv, const char *html);
+/* The files of a report besides its JSON; NULL: not asked for. */
+typedef struct cli_exports {
+	const char *markdown, *csv, *html, *folded, *speedscope;
+} cli_exports;
+
+int cli_export_formats(const sc_report *r, const cli_exports *files);
 
 int cli_cmd_report(int argc, char **argv);
 

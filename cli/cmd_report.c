@@ -15,22 +15,23 @@ static const cli_option report_options[] = {
 };
 
 static const char report_usage[] =
-    "Usage: shotclock report REPORT.json [--format md|csv|html|json] [-o FILE]\n"
+    "Usage: shotclock report REPORT.json [--format md|csv|html|json|folded|speedscope] [-o FILE]\n"
     "\n"
     "Renders a report saved by 'shotclock run --export-json' (or compare, check) in another\n"
     "format. Every format shows the same report: md is Markdown tables for a pull request, csv\n"
     "one row per profile and per run (columns in docs/report-format.md), html one\n"
-    "self-contained page with charts (no network needed), json the canonical report.\n"
+    "self-contained page with charts and a flame graph (no network needed), json the canonical\n"
+    "report; folded and speedscope hold the CPU samples' stacks for flame graph tools.\n"
     "\n"
     "Options:\n"
-    "  -f, --format FORMAT  md (default), csv, html or json\n"
+    "  -f, --format FORMAT  md (default), csv, html, json, folded or speedscope\n"
     "  -o, --output FILE    write to FILE (atomically) instead of standard output\n"
     "  -h, --help           this text\n"
     "\n"
     "Exit status: 0 success; 2 bad usage or input (a file that is not a shotclock report, of\n"
     "another schema version, or not valid JSON), or the output could not be written.\n";
 
-static const char *const formats[] = {"md", "csv", "html", "json", NULL};
+static const char *const formats[] = {"md", "csv", "html", "json", "folded", "speedscope", NULL};
 
 typedef struct report_args {
 	const char *report_path;
@@ -50,7 +51,7 @@ static int apply_option(void *ctx, const cli_option *opt, const char *value)
 				return 0;
 			}
 		}
-		cli_error("--format: '%s' is not md, csv, html or json", value);
+		cli_error("--format: '%s' is not md, csv, html, json, folded or speedscope", value);
 		return SC_EINVAL;
 	case OPT_OUTPUT:
 		a->output = value;
@@ -71,20 +72,22 @@ static int parse(int argc, char **argv, report_args *a)
 	}
 	if (!a->help && !a->report_path) {
 		cli_error("report: missing report (usage: shotclock report REPORT.json "
-		          "--format md|csv|html|json [-o FILE])");
+		          "--format md|csv|html|json|folded|speedscope [-o FILE])");
 		return SC_EINVAL;
 	}
 	return 0;
 }
 
-int cli_export_formats(const sc_report *r, const char *markdown, const char *csv, const char *html)
+int cli_export_formats(const sc_report *r, const cli_exports *files)
 {
 	const struct {
 		const char *option, *format, *path;
 	} exports[] = {
-	    {"--export-markdown", "md", markdown},
-	    {"--export-csv", "csv", csv},
-	    {"--export-html", "html", html},
+	    {"--export-markdown", "md", files->markdown},
+	    {"--export-csv", "csv", files->csv},
+	    {"--export-html", "html", files->html},
+	    {"--export-folded", "folded", files->folded},
+	    {"--export-speedscope", "speedscope", files->speedscope},
 	};
 	int status = CLI_EXIT_OK;
 	for (size_t i = 0; i < sizeof exports / sizeof exports[0]; i++) {

@@ -17,6 +17,8 @@ enum {
 	OPT_EXPORT_MARKDOWN,
 	OPT_EXPORT_CSV,
 	OPT_EXPORT_HTML,
+	OPT_EXPORT_FOLDED,
+	OPT_EXPORT_SPEEDSCOPE,
 	OPT_NAME,
 	OPT_HEAP_SITES,
 	OPT_HEAP_SAMPLE_BYTES,
@@ -32,6 +34,8 @@ static const cli_option run_options[] = {
     {OPT_EXPORT_MARKDOWN, 0, "export-markdown", true},
     {OPT_EXPORT_CSV, 0, "export-csv", true},
     {OPT_EXPORT_HTML, 0, "export-html", true},
+    {OPT_EXPORT_FOLDED, 0, "export-folded", true},
+    {OPT_EXPORT_SPEEDSCOPE, 0, "export-speedscope", true},
     {OPT_NAME, 0, "name", true},
     {OPT_HEAP_SITES, 0, "heap-sites", true},
     {OPT_HEAP_SAMPLE_BYTES, 0, "heap-sample-bytes", true},
@@ -66,10 +70,23 @@ static const char run_usage[] =
     "      --export-markdown FILE, --export-csv FILE, --export-html FILE\n"
     "                         the same report as Markdown tables, CSV rows (one per profile\n"
     "                         and per run) or one self-contained HTML page with charts\n"
+    "                         and a flame graph\n"
+    "      --export-folded FILE  the CPU samples as folded stacks ('main;predict;walk 42'),\n"
+    "                         for flamegraph.pl, inferno or speedscope\n"
+    "      --export-speedscope FILE\n"
+    "                         the CPU samples in speedscope's JSON format\n"
     "      --name NAME        the profile's name (default: the command line)\n"
     "      --ignore-failure   keep going when a run fails; the report warns about it\n"
     "      --no-timeline      skip the extra run that samples memory and CPU every 10 ms\n"
     "      --no-heap          skip the extra run under the heap shim (LD_PRELOAD)\n"
+    "      --no-cpu-samples   do not sample CPU stacks in the extra run (hotspots, flame graph)\n"
+    "      --sample-rate HZ   CPU samples per second of each thread's CPU time (1 to 10000;\n"
+    "                         default 997)\n"
+    "      --call-graph MODE  fp (default: frame pointers, cheap) or dwarf (copies 8 KiB of\n"
+    "                         stack per sample and unwinds with DWARF: for programs built\n"
+    "                         without frame pointers)\n"
+    "      --sampler WHICH    auto (default: perf_event, else the timer fallback), perf_event\n"
+    "                         or timer (per-thread timers inside the heap shim)\n"
     "      --heap-sites MODE  sampled (default: the stacks of about one allocation per 512K\n"
     "                         allocated; cheap) or all (every allocation: exact sites and a\n"
     "                         leak scan; slower)\n"
@@ -117,6 +134,12 @@ static int apply_option(void *ctx, const cli_option *opt, const char *value)
 	case OPT_EXPORT_HTML:
 		a->req.export_html = value;
 		return cli_check_output_path("--export-html", value);
+	case OPT_EXPORT_FOLDED:
+		a->req.export_folded = value;
+		return cli_check_output_path("--export-folded", value);
+	case OPT_EXPORT_SPEEDSCOPE:
+		a->req.export_speedscope = value;
+		return cli_check_output_path("--export-speedscope", value);
 	case OPT_NAME:
 		if (value[0] == '\0') {
 			cli_error("--name: the name is empty");
@@ -281,8 +304,10 @@ int cli_run_execute(const cli_run_request *req)
 			}
 		}
 		if (status == CLI_EXIT_OK) {
-			status = cli_export_formats(report, req->export_markdown, req->export_csv,
-			                            req->export_html);
+			cli_exports files = {req->export_markdown, req->export_csv,
+			                     req->export_html, req->export_folded,
+			                     req->export_speedscope};
+			status = cli_export_formats(report, &files);
 		}
 		/* A failed check still writes the report: CI keeps it as the evidence. */
 		if (status == CLI_EXIT_OK && report->verdict &&

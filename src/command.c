@@ -2,6 +2,7 @@
  * spawner.
  */
 #define _GNU_SOURCE
+#include "cpu_samples.h"
 #include "internal.h"
 
 #include <errno.h>
@@ -150,7 +151,7 @@ static void describe_run(const session *ss, const char *phase, size_t index, cha
 	int cut = strlen(cmd) > MESSAGE_COMMAND_MAX;
 	int shown = cut ? MESSAGE_COMMAND_MAX - 3 : MESSAGE_COMMAND_MAX;
 	const char *dots = cut ? "..." : "";
-	if (!strcmp(phase, "timeline") || !strcmp(phase, "heap"))
+	if (!strcmp(phase, "timeline") || !strcmp(phase, "heap") || !strcmp(phase, "sampled"))
 		snprintf(buf, cap, "the %s run of '%.*s%s'", phase, shown, cmd, dots);
 	else
 		snprintf(buf, cap, "%s %zu of '%.*s%s'",
@@ -333,6 +334,7 @@ static int run_once(session *ss, const char *phase, size_t index, size_t planned
 	}
 	/* The heap run's peak includes the shim's own memory: it is no floor for the command. */
 	if (strcmp(phase, "warmup") != 0 && strcmp(phase, "heap") != 0 &&
+	    strcmp(phase, "sampled") != 0 &&
 	    (ss->min_maxrss_kb < 0 || ex.ru.ru_maxrss < ss->min_maxrss_kb))
 		ss->min_maxrss_kb = ex.ru.ru_maxrss;
 	return 0;
@@ -660,14 +662,144 @@ static void heap_judge_outcome(session *ss, const sc_run *run)
 	                 what);
 }
 
-/* The instrumented run: the same command under the heap shim, after the measured runs, so the
- * shim's overhead never reaches the timed figures. Its own failures never fail the profile. */
-static int heap_run(session *ss)
+/* ---- the CPU sampler of the instrumented run --------------------------------------------- */
+
+/* Marks the CPU profile as not measured, with the reason. */
+static void cpu_unavailable(session *ss, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void cpu_unavailable(session *ss, const char *fmt, ...)
+{
+	char reason[sizeof ss->p->cpu.reason];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof reason, fmt, ap);
+	va_end(ap);
+	sc__cpu_profile_unavailable(&ss->p->cpu, "%s", reason);
+}
+
+/* Which sampler runs, decided before the run: perf_event when the kernel lets us, else the timer
+ * sampler inside the heap shim (when the shim runs), else none, with the reason. */
+typedef struct cpu_plan {
+	sc__perf_sampler
+	    *perf;  /* started on the spawner: its next child is sampled from its exec */
+	bool timer; /* the heap shim samples itself */
+	double rate_hz;
+	bool dwarf;
+	char note[200]; /* why the fallback, or "" */
+} cpu_plan;
+
+static int cpu_plan_start(session *ss, bool heap_ok, const char *heap_reason, cpu_plan *plan)
 {
 	const sc_command_options *o = ss->o;
-	sc_profile *p = ss->p;
+	*plan = (cpu_plan){
+	    .rate_hz = o->cpu_sample_rate_hz > 0 ? o->cpu_sample_rate_hz : SC__CPU_DEFAULT_RATE_HZ,
+	    .dwarf = o->cpu_call_graph && strcmp(o->cpu_call_graph, "dwarf") == 0,
+	};
+	if (o->no_cpu_samples) {
+		cpu_unavailable(ss, "not measured (--no-cpu-samples)");
+		return 0;
+	}
+	const char *which = o->cpu_sampler ? o->cpu_sampler : "auto";
+	char why[200] = "";
+	if (strcmp(which, "timer") != 0) {
+		sc__perf_options po = {.rate_hz = plan->rate_hz, .dwarf = plan->dwarf};
+		int rc = sc__perf_sampler_start(sc__spawner_pid(ss->spawner), &po, &plan->perf, why,
+		                                sizeof why);
+		if (rc == SC_ENOMEM)
+			return rc;
+		if (rc == 0)
+			return 0;
+		if (!why[0])
+			snprintf(why, sizeof why, "perf_event_open failed: %s", sc_strerror(rc));
+		if (strcmp(which, "perf_event") == 0) {
+			cpu_unavailable(ss, "%s (--sampler perf_event allows no fallback)", why);
+			return 0;
+		}
+	}
+	if (!heap_ok) {
+		/* The fallback lives in the heap shim: without it there is no sampler at all. */
+		if (why[0])
+			cpu_unavailable(ss,
+			                "%s, and the timer sampler needs the heap shim, which %s",
+			                why, heap_reason);
+		else
+			cpu_unavailable(ss, "the timer sampler needs the heap shim, which %s",
+			                heap_reason);
+		return 0;
+	}
+	plan->timer = true;
+	if (why[0])
+		snprintf(plan->note, sizeof plan->note, "%s: the timer sampler ran instead", why);
+	else
+		snprintf(plan->note, sizeof plan->note,
+		         "the timer sampler was asked for (--sampler)");
+	if (plan->dwarf) {
+		/* The timer sampler walks frame pointers in a signal handler; it copies no stacks.
+		 */
+		size_t used = strlen(plan->note);
+		snprintf(plan->note + used, sizeof plan->note - used,
+		         "; it walks frame pointers only, so --call-graph dwarf does not apply");
+		plan->dwarf = false;
+	}
+	return 0;
+}
+
+/* After the run: the samples of whichever sampler ran, built into the profile's cpu section. */
+static int cpu_plan_finish(session *ss, cpu_plan *plan, sc__heap_session *hs, const sc_run *run,
+                           pid_t pid, bool ran)
+{
+	if (!plan->perf && !plan->timer)
+		return 0;
+	sc__cpu_raw raw;
+	sc__cpu_raw_init(&raw);
+	int rc = 0;
+	if (plan->perf) {
+		rc = sc__perf_sampler_finish(plan->perf, &raw);
+		sc__perf_sampler_free(plan->perf);
+		plan->perf = NULL;
+	} else if (hs) {
+		/* The program's own SIGPROF handler wins over the timer sampler, which then says
+		 * so. */
+		char why[200] = "";
+		if (sc__heap_session_cpu_status(hs, (uint32_t)pid, why, sizeof why) != 0) {
+			cpu_unavailable(ss, "the timer sampler could not run: %s",
+			                why[0] ? why : "no word from it");
+			return 0;
+		}
+		rc = sc__heap_session_take_cpu(hs, &raw);
+	}
+	if (!rc && !ran)
+		cpu_unavailable(ss, "not measured: the sampled run could not start");
+	if (!rc && ran) {
+		sc__cpu_build_options bo = {
+		    .sampler = plan->timer ? "timer" : "perf_event",
+		    .call_graph = plan->dwarf ? "dwarf" : "fp",
+		    .rate_hz = plan->rate_hz,
+		    .duration_s = run->wall_s,
+		};
+		rc = sc__cpu_profile_build(&raw, &bo, &ss->p->cpu, NULL, 0);
+		if (!rc)
+			snprintf(ss->p->cpu.sampler_note, sizeof ss->p->cpu.sampler_note, "%s",
+			         plan->note);
+	}
+	if (rc && rc != SC_ENOMEM)
+		cpu_unavailable(ss, "the CPU samples could not be read: %s", sc_strerror(rc));
+	sc__cpu_raw_release(&raw);
+	return rc == SC_ENOMEM ? rc : 0;
+}
+
+/* ---- the instrumented run ---------------------------------------------------------------- */
+
+/* Starts the heap collector when the shim can run in this command; otherwise the heap profile is
+ * unavailable with the reason, which *reason also gets for the CPU sampler's message. */
+static int heap_prepare(session *ss, sc__heap_session **hs, char *reason, size_t cap)
+{
+	const sc_command_options *o = ss->o;
+	*hs = NULL;
 	if (o->no_heap) {
 		heap_unavailable(ss, "not measured (--no-heap)");
+		snprintf(reason, cap, "--no-heap turns off");
 		return 0;
 	}
 	/* With --shell the program is /bin/sh; what it starts is out of sight, so it just runs. A
@@ -675,46 +807,37 @@ static int heap_run(session *ss)
 	char program[4096], why[200] = "";
 	if (resolve_program(ss->argv[0], program, sizeof program) != 0) {
 		heap_unavailable(ss, "'%s' was not found in PATH", ss->argv[0]);
-		return 0;
-	}
-	if (sc__heap_check_executable(program, why, sizeof why) != 0) {
+	} else if (sc__heap_check_executable(program, why, sizeof why) != 0) {
 		heap_unavailable(ss, "%s",
 		                 why[0] ? why : "the heap shim cannot work in this program");
-		return 0;
-	}
-	char shim[4096];
-	if (!o->heap_shim_path && sc__heap_shim_locate(shim, sizeof shim) != 0) {
-		heap_unavailable(ss, "libshotclock-heap.so not found (set SHOTCLOCK_HEAP_SHIM)");
-		return 0;
-	}
-	sc__heap_session *hs = NULL;
-	int rc = sc__heap_session_new(o, &hs);
-	if (rc) {
+	} else {
+		char shim[4096];
+		int rc = 0;
+		if (!o->heap_shim_path && sc__heap_shim_locate(shim, sizeof shim) != 0)
+			rc = SC_ENOTFOUND;
+		else
+			rc = sc__heap_session_new(o, hs);
 		if (rc == SC_ENOTFOUND)
 			heap_unavailable(
 			    ss, "libshotclock-heap.so not found (set SHOTCLOCK_HEAP_SHIM)");
-		else
+		else if (rc)
 			heap_unavailable(ss, "the heap collector could not start: %s",
 			                 rc == SC_EIO ? strerror(errno) : sc_strerror(rc));
-		return rc == SC_ENOMEM ? rc : 0;
+		if (rc == SC_ENOMEM)
+			return rc;
 	}
-	sc_run run;
-	pid_t pid = 0;
-	int status = 0;
-	rc = run_once(ss, "heap", 0, 1, false, sc__heap_session_envp(hs), &run, &pid, &status);
-	if (rc) {
-		/* The timed runs started the same command: only the helper's loss, or a start that
-		 * failed under the shim's environment, lands here. Either way the profile stands.
-		 */
-		heap_unavailable(ss, "the heap run could not start: %s", ss->failure->message);
-		*ss->failure = (sc_command_failure){0};
-		sc__heap_session_free(hs);
-		return rc == SC_ENOMEM ? rc : 0;
-	}
+	if (!*hs)
+		snprintf(reason, cap, "cannot run here (%s)", ss->p->heap.reason);
+	return 0;
+}
+
+/* After the run: the heap figures from the collector, judged against the timed runs. */
+static int heap_collect(session *ss, sc__heap_session *hs, const sc_run *run, pid_t pid, int status)
+{
+	sc_profile *p = ss->p;
 	sc_heap_profile *h = &p->heap;
 	*h = (sc_heap_profile){0};
-	rc = sc__heap_session_finish(hs, pid, status, h);
-	sc__heap_session_free(hs);
+	int rc = sc__heap_session_finish(hs, pid, status, h);
 	if (rc == SC_ENOMEM)
 		return rc;
 	if (rc && h->available) {
@@ -730,12 +853,60 @@ static int heap_run(session *ss)
 			snprintf(reason, sizeof reason, "the heap records could not be read: %s",
 			         sc_strerror(rc ? rc : SC_EUNAVAILABLE));
 		heap_unavailable(ss, "%s", reason);
-		heap_fill_run(ss, &run);
+		heap_fill_run(ss, run);
 		return 0;
 	}
-	heap_fill_run(ss, &run);
-	heap_judge_outcome(ss, &run);
+	heap_fill_run(ss, run);
+	heap_judge_outcome(ss, run);
 	return 0;
+}
+
+/*
+ * The instrumented run: the same command once more, after the measured runs, under the heap shim
+ * and sampled by the CPU sampler, so that neither's overhead reaches the timed figures. Its own
+ * failures never fail the profile. With --no-heap it still runs, plainly, when CPU samples are
+ * wanted; with both off it does not run.
+ */
+static int instrumented_run(session *ss)
+{
+	sc__heap_session *hs = NULL;
+	char heap_reason[240] = "";
+	int rc = heap_prepare(ss, &hs, heap_reason, sizeof heap_reason);
+	cpu_plan plan = {0};
+	if (!rc)
+		rc = cpu_plan_start(ss, hs != NULL, heap_reason, &plan);
+	if (!rc && plan.timer)
+		rc = sc__heap_session_enable_cpu_timer(hs, plan.rate_hz);
+	if (rc || (!hs && !plan.perf)) {
+		sc__perf_sampler_free(plan.perf);
+		sc__heap_session_free(hs);
+		return rc;
+	}
+	sc_run run = {0};
+	pid_t pid = 0;
+	int status = 0;
+	char *const *envp = hs ? sc__heap_session_envp(hs) : NULL;
+	rc = run_once(ss, hs ? "heap" : "sampled", 0, 1, false, envp, &run, &pid, &status);
+	if (rc) {
+		/* The timed runs started the same command: only the helper's loss, or a start that
+		 * failed under the shim's environment, lands here. Either way the profile stands.
+		 */
+		if (hs)
+			heap_unavailable(ss, "the heap run could not start: %s",
+			                 ss->failure->message);
+		cpu_unavailable(ss, "not measured: the sampled run could not start: %s",
+		                ss->failure->message);
+		*ss->failure = (sc_command_failure){0};
+		sc__perf_sampler_free(plan.perf);
+		sc__heap_session_free(hs);
+		return rc == SC_ENOMEM ? rc : 0;
+	}
+	rc = hs ? heap_collect(ss, hs, &run, pid, status) : 0;
+	if (!rc)
+		rc = cpu_plan_finish(ss, &plan, hs, &run, pid, true);
+	sc__perf_sampler_free(plan.perf);
+	sc__heap_session_free(hs);
+	return rc;
 }
 
 /* ---- the session: one command, run step by step (sc_command_profile, sc_command_compare) --- */
@@ -747,10 +918,12 @@ static int finish_runs(session *ss, int rc)
 	if (!rc)
 		rc = timeline_run(ss);
 	if (!rc)
-		rc = heap_run(ss);
-	else
-		heap_unavailable(ss, "not measured: %s",
-		                 ss->failure->message[0] ? ss->failure->message : sc_strerror(rc));
+		rc = instrumented_run(ss);
+	else {
+		const char *why = ss->failure->message[0] ? ss->failure->message : sc_strerror(rc);
+		heap_unavailable(ss, "not measured: %s", why);
+		cpu_unavailable(ss, "not measured: %s", why);
+	}
 	return rc;
 }
 
@@ -774,6 +947,9 @@ int sc__command_session_new(const sc_command_options *o, sc_profile *out,
 	    .min_maxrss_kb = -1,
 	    .last_wall_s = NAN,
 	};
+	/* Until the instrumented run says otherwise (a failed warm-up ends the profile before it).
+	 */
+	cpu_unavailable(ss, "not measured: the command failed before the sampled run");
 	if (o->shell && !(ss->shell = shell_argv(o->argv))) {
 		free(ss);
 		return SC_ENOMEM;

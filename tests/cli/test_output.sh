@@ -3,9 +3,9 @@
 # --shell, a 1 GiB flood through shotclock's stdout, a grandchild holding the output open, colours.
 . "$(dirname "$0")/lib.sh"
 
-# Arguments reach the command verbatim: no shell sees them. (--no-heap: one run writes the file;
-# the heap run would write it once more.)
-sc run -r 1 --no-timeline --no-heap --output "$TMP/args.txt" -- "$SC_TARGETS/print_args" \
+# Arguments reach the command verbatim: no shell sees them. (--no-heap --no-cpu-samples: one run
+# writes the file; the instrumented run would write it once more.)
+sc run -r 1 --no-timeline --no-heap --no-cpu-samples --output "$TMP/args.txt" -- "$SC_TARGETS/print_args" \
 	'$HOME' '*' ';' '`x`' '"q"' 'a b' ''
 printf '%s\n' '$HOME' '*' ';' '`x`' '"q"' 'a b' '' >"$TMP/expected.txt"
 ok "metacharacters: exit 0" status_is 0
@@ -13,8 +13,9 @@ ok "metacharacters: passed verbatim" same_file "$TMP/args.txt" "$TMP/expected.tx
 ok "--output FILE: nothing of the command's on stdout" lacks_line "$TMP/out" '$HOME'
 
 # --output FILE is truncated once, then every run appends: 1 warm-up and 2 timed runs (no timeline
-# run: print_args ends long before the first sample would be due; no heap run: --no-heap).
-sc run -w 1 -r 2 --no-heap --output "$TMP/runs.txt" -- "$SC_TARGETS/print_args" once
+# run: print_args ends long before the first sample would be due; no instrumented run: --no-heap
+# --no-cpu-samples).
+sc run -w 1 -r 2 --no-heap --no-cpu-samples --output "$TMP/runs.txt" -- "$SC_TARGETS/print_args" once
 ok "--output FILE, 3 runs: exit 0" status_is 0
 ok "--output FILE, 3 runs: three lines" [ "$(grep -c '^once$' "$TMP/runs.txt")" -eq 3 ]
 
@@ -23,10 +24,10 @@ sc run -r 1 --no-timeline -- "$SC_TARGETS/print_args" hidden-word
 ok "--output null: not on stdout" lacks_line "$TMP/out" hidden-word
 
 # --shell runs the string through /bin/sh -c; extra words become $0, $1.
-sc run -r 1 --no-timeline --no-heap --shell --output "$TMP/shell.txt" -- 'echo $((6 * 7)) "$1" | tr 4 x' zero one
+sc run -r 1 --no-timeline --no-heap --no-cpu-samples --shell --output "$TMP/shell.txt" -- 'echo $((6 * 7)) "$1" | tr 4 x' zero one
 ok "--shell: exit 0" status_is 0
 ok "--shell: sh ran it" [ "$(cat "$TMP/shell.txt")" = "x2 one" ]
-sc run -r 1 --no-timeline --no-heap --output "$TMP/noshell.txt" -- "$SC_TARGETS/print_args" '$((6 * 7))'
+sc run -r 1 --no-timeline --no-heap --no-cpu-samples --output "$TMP/noshell.txt" -- "$SC_TARGETS/print_args" '$((6 * 7))'
 ok "without --shell: no expansion" [ "$(cat "$TMP/noshell.txt")" = '$((6 * 7))' ]
 
 # 1 GiB through shotclock's own stdout (--output inherit): every byte arrives, in order, before the
@@ -34,7 +35,7 @@ ok "without --shell: no expansion" [ "$(cat "$TMP/noshell.txt")" = '$((6 * 7))' 
 # shotclock and of every descendant it waited for, so it bounds shotclock's own peak from above.
 gib=1073741824
 {
-	/usr/bin/time -f %M -o "$TMP/flood.kb" "$SHOTCLOCK" run -r 1 --no-timeline --no-heap \
+	/usr/bin/time -f %M -o "$TMP/flood.kb" "$SHOTCLOCK" run -r 1 --no-timeline --no-heap --no-cpu-samples \
 		--output inherit --name flood -- "$SC_TARGETS/flood" "$gib"
 	echo $? >"$TMP/flood.status"
 } | tail -c +$((gib + 1)) >"$TMP/flood.rest"

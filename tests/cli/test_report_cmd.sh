@@ -53,7 +53,7 @@ sc report "$TMP/missing.json"
 ok "missing file: exit 2, one line" sh -c "[ $STATUS -eq 2 ] && [ \$(wc -l <'$TMP/err') -eq 1 ]"
 sc report "$r" --format pdf
 ok "unknown format: exit 2" status_is 2
-ok "unknown format: one line" err_is "shotclock: --format: 'pdf' is not md, csv, html or json"
+ok "unknown format: one line" err_is "shotclock: --format: 'pdf' is not md, csv, html, json, folded or speedscope"
 sc report
 ok "no report: exit 2" status_is 2
 sc report "$r" --format md -o "$TMP/no/such/dir/r.md"

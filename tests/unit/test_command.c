@@ -15,8 +15,11 @@
  * here (tests/cli/test_heap.sh covers the heap run). */
 static sc_command_options opts(char **argv, size_t runs)
 {
-	return (sc_command_options){
-	    .argv = argv, .runs = runs, .no_timeline = true, .no_heap = true};
+	return (sc_command_options){.argv = argv,
+	                            .runs = runs,
+	                            .no_timeline = true,
+	                            .no_heap = true,
+	                            .no_cpu_samples = true};
 }
 
 static void test_exact_runs(void)
