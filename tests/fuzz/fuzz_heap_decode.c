@@ -1,7 +1,8 @@
 /* fuzz_heap_decode.c: libFuzzer harness feeding arbitrary bytes to the heap record decoder, split
- * in pieces, and to the counters reader, then checking the profile it makes. */
+ * in pieces, and to the counters reader, then checking the profile and the CPU samples it makes. */
 #include "internal.h"
 
+#include "cpu_samples.h"
 #include "heap_wire.h"
 
 #include <math.h>
@@ -111,6 +112,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		profile_of(a, pid);
 	}
 	profile_of(a, counters.processes[1].pid);
+
+	/* The CPU samples the stream carried, as the collector takes them: every frame count and
+	 * mapping range must be what the store promises, and the status one line or nothing. */
+	char why[200];
+	int status = sc__heap_agg_cpu_status(a, pid, why, sizeof why);
+	REQUIRE(status == 0 || (status == SC_EUNAVAILABLE && strlen(why) < sizeof why));
+	sc__cpu_raw raw;
+	sc__cpu_raw_init(&raw);
+	if (sc__heap_agg_take_cpu(a, &raw) == 0) {
+		for (size_t i = 0; i < raw.n_samples; i++)
+			REQUIRE(raw.samples[i].first_frame + raw.samples[i].n_frames <=
+			            raw.n_frames &&
+			        raw.samples[i].n_frames <= SC__CPU_MAX_FRAMES);
+		for (size_t i = 0; i < raw.n_maps; i++)
+			REQUIRE(raw.maps[i].path != NULL);
+	}
+	sc__cpu_raw_release(&raw);
 	sc__heap_agg_free(a);
 	return 0;
 }
