@@ -13,7 +13,7 @@
 
 #define USAGE                                                                                      \
 	"usage: nba-predict --model lr|rf|gbm --models-dir DIR --data games.csv [--games N|all] "  \
-	"[--naive] [--min-edge X] [--timing] [-o FILE]"
+	"[--repeat N] [--naive] [--min-edge X] [--timing] [-o FILE]"
 
 /* The largest share of the bankroll one bet may take: Kelly stakes on an estimated probability
  * are too aggressive, and a cap keeps one mistaken edge from staking the bank. */
@@ -23,6 +23,8 @@
 typedef struct options {
 	const char *model, *models_dir, *data, *out;
 	size_t games; /* 0: the last season; SIZE_MAX: all */
+	size_t
+	    repeat; /* passes of the model over the games: a server's steady state, for profiling */
 	bool naive, timing;
 	double min_edge;
 } options;
@@ -41,7 +43,7 @@ __attribute__((format(printf, 1, 2))) static int fail(const char *fmt, ...)
 
 static int parse_args(int argc, char **argv, options *o)
 {
-	*o = (options){.min_edge = DEFAULT_MIN_EDGE};
+	*o = (options){.min_edge = DEFAULT_MIN_EDGE, .repeat = 1};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		bool takes = true;
@@ -72,6 +74,14 @@ static int parse_args(int argc, char **argv, options *o)
 				            v);
 			else
 				o->games = (size_t)g;
+		} else if (strcmp(a, "--repeat") == 0) {
+			char *end;
+			errno = 0;
+			unsigned long long r = strtoull(v, &end, 10);
+			if (*v == '-' || !*v || *end || errno || r == 0 || r > 1000000000ull)
+				return fail(
+				    "--repeat needs a number from 1 to 1000000000, not '%.64s'", v);
+			o->repeat = (size_t)r;
 		} else if (strcmp(a, "--min-edge") == 0) {
 			char *end;
 			o->min_edge = strtod(v, &end);
@@ -162,10 +172,12 @@ int main(int argc, char **argv)
 	if (o.naive) {
 		/* The naive path reads the log again per batch; the load above only sized the job.
 		 */
-		if (nba_naive_recommend(o.data, m, first, n, o.min_edge, KELLY_CAP, bets, &n_bets,
-		                        err, sizeof err) < 0) {
-			rc = fail("%s", err);
-			goto done;
+		for (size_t pass = 0; pass < o.repeat; pass++) {
+			if (nba_naive_recommend(o.data, m, first, n, o.min_edge, KELLY_CAP, bets,
+			                        &n_bets, err, sizeof err) < 0) {
+				rc = fail("%s", err);
+				goto done;
+			}
 		}
 		/* Its time is all "predict": reading, features and bets are interleaved per batch.
 		 */
@@ -180,7 +192,9 @@ int main(int argc, char **argv)
 			goto done;
 		}
 		t_features = now_s();
-		nba_model_predict(m, d.x + first * NBA_N_FEATURES, n, proba);
+		/* Every pass gives the same probabilities: the last one's are the bets'. */
+		for (size_t pass = 0; pass < o.repeat; pass++)
+			nba_model_predict(m, d.x + first * NBA_N_FEATURES, n, proba);
 		t_predict = now_s();
 		/* The features are spent: gone before the bets are written, the two never add up
 		 * in the peak. */
@@ -204,12 +218,13 @@ int main(int argc, char **argv)
 		double t_end = now_s(), total = t_end - t0;
 		fprintf(stderr,
 		        "timing: %s%s load_s=%.6f features_s=%.6f predict_s=%.6f bets_s=%.6f "
-		        "output_s=%.6f total_s=%.6f csv_games=%zu predicted=%zu "
+		        "output_s=%.6f total_s=%.6f csv_games=%zu predicted=%zu repeat=%zu "
 		        "predictions_per_s=%.0f pipeline_games_per_s=%.0f\n",
 		        o.model, o.naive ? " naive" : "", t_load - t0, t_features - t_load,
 		        t_predict - t_features, t_bets - t_predict, t_end - t_bets, total,
-		        l.n_games, n,
-		        t_predict > t_features ? (double)n / (t_predict - t_features) : NAN,
+		        l.n_games, n, o.repeat,
+		        t_predict > t_features ? (double)(n * o.repeat) / (t_predict - t_features)
+		                               : NAN,
 		        total > 0 ? (double)l.n_games / total : NAN);
 	}
 done:

@@ -40,6 +40,10 @@ for k in lr rf gbm; do
 	ok "nba-predict $k --naive -o: exit 0" status_is 0
 	ok "nba-predict $k: some bets" test "$(wc -l <"$TMP/$k.opt")" -gt 10
 	ok "nba-predict $k: --naive gives the same bets" same_file "$TMP/$k.opt" "$TMP/$k.naive"
+	"$predict" --model "$k" --models-dir "$m" --data "$m/games.csv" --repeat 3 -o "$TMP/$k.rep" 2>"$TMP/err"
+	STATUS=$?
+	ok "nba-predict $k --repeat 3: exit 0" status_is 0
+	ok "nba-predict $k --repeat 3: the same bets" same_file "$TMP/$k.opt" "$TMP/$k.rep"
 done
 "$predict" --model gbm --models-dir "$m" --data "$m/games.csv" --games 100 --min-edge 0.05 >"$TMP/out" 2>"$TMP/err"
 STATUS=$?
@@ -57,6 +61,8 @@ bad --model svm --models-dir "$m" --data "$m/games.csv"
 bad --model lr --data "$m/games.csv"
 bad --model lr --models-dir "$m" --data "$m/games.csv" --games 0
 bad --model lr --models-dir "$m" --data "$m/games.csv" --min-edge x
+bad --model lr --models-dir "$m" --data "$m/games.csv" --repeat 0
+bad --model lr --models-dir "$m" --data "$m/games.csv" --repeat 1e3
 bad --model lr --models-dir "$m" --data "$m/games.csv" --bogus
 bad --model lr --models-dir "$m" --data "$TMP/missing.csv"
 bad --model lr --models-dir "$TMP" --data "$m/games.csv"
