@@ -730,7 +730,8 @@ static int cpu_plan_start(session *ss, bool heap_ok, const char *heap_reason, cp
 	}
 	plan->timer = true;
 	if (why[0])
-		snprintf(plan->note, sizeof plan->note, "%s: the timer sampler ran instead", why);
+		snprintf(plan->note, sizeof plan->note, "%.160s: the timer sampler ran instead",
+		         why);
 	else
 		snprintf(plan->note, sizeof plan->note,
 		         "the timer sampler was asked for (--sampler)");
