@@ -77,6 +77,16 @@ int sc__cpu_symbolizer_bias(sc__cpu_symbolizer *s, int module, const sc__cpu_map
 int sc__cpu_symbolize(sc__cpu_symbolizer *s, int module, uint64_t vaddr, bool exact,
                       sc__cpu_symbol *out, size_t max);
 
+/* Where the return address of the function executing ELF address vaddr of module lies when its
+ * canonical frame address is the stack pointer plus a constant: there, at rsp + *ra_offset, the
+ * function has not set up its frame pointer yet (a frameless leaf, a prologue before `mov %rsp,
+ * %rbp`, an epilogue after `pop %rbp`) and a frame-pointer walk misses its caller. Read from the
+ * module's CFI (.eh_frame, else .debug_frame) at vaddr as an exact instruction address. 1 with
+ * *ra_offset filled; 0 when the frame is rbp-based, the rule is an expression, or there is no CFI.
+ */
+int sc__cpu_symbolizer_sp_return(sc__cpu_symbolizer *s, int module, uint64_t vaddr,
+                                 int64_t *ra_offset);
+
 /* ---- cpu_unwind.c: DWARF unwinding of user stack copies ------------------------------------ */
 
 typedef struct sc__cpu_unwinder sc__cpu_unwinder;

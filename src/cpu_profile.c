@@ -112,10 +112,17 @@ typedef struct loc_frame {
 	int line;
 } loc_frame;
 
+/* Where a sampled instruction's return address is, for the frame-pointer leaf fix-up: not looked
+ * up yet, not from the stack pointer (or unknown), at rsp + ra_offset. */
+enum { RA_UNKNOWN, RA_NONE, RA_AT_SP };
+
 typedef struct location {
 	int module; /* symbolizer module; -1 none */
 	uint64_t addr;
 	bool exact;
+	bool elf;          /* addr is the module's ELF address (the load bias was known) */
+	uint8_t ra_rule;   /* RA_*, looked up once per location: a property of the code */
+	int64_t ra_offset; /* RA_AT_SP: the return address is at rsp + ra_offset */
 	uint32_t first, n; /* into frames */
 	uint64_t self;     /* samples whose leaf this was */
 } location;
@@ -397,7 +404,10 @@ static int location_of(builder *b, const sc__cpu_sample *s, uint64_t addr, bool 
 		return 0;
 	}
 	location *l = &b->locs[b->n_locs];
-	*l = (location){.module = module, .addr = key, .exact = exact};
+	*l = (location){.module = module,
+	                .addr = key,
+	                .exact = exact,
+	                .elf = mi >= 0 && b->map_infos[mi].bias_ok};
 	int rc = symbolize_location(b, l);
 	if (rc)
 		return rc;
@@ -481,10 +491,79 @@ static int count_pair(builder *b, uint32_t region, uint32_t fn, uint64_t samples
 
 /* ---- one sample ---------------------------------------------------------------------------- */
 
+/* The location of frame pc of sample s. Most frames were seen before under the same mappings: the
+ * memo answers them without a mapping lookup or a symbol table probe. */
+static int frame_location(builder *b, const sc__cpu_sample *s, uint64_t epoch, uint64_t seed,
+                          uint64_t pc, bool exact, uint32_t *loc)
+{
+	frame_memo *fm = &b->memo[mix(seed, pc * 2 + exact) & (FRAME_CACHE_SIZE - 1)];
+	if (fm->loc != NONE && fm->addr == pc && fm->exact == exact && fm->pid == s->pid &&
+	    fm->epoch == epoch) {
+		*loc = fm->loc;
+		return 0;
+	}
+	int rc = location_of(b, s, pc, exact, loc);
+	if (rc)
+		return rc;
+	*fm = (frame_memo){pc, epoch, s->pid, *loc, exact};
+	return 0;
+}
+
+/*
+ * The caller a frame-pointer chain misses. The kernel's chain is the sampled IP, then the return
+ * address beside each saved rbp. A function that has not made rbp its frame pointer at the sampled
+ * instruction (a leaf GCC builds without a frame even with -fno-omit-frame-pointer, a prologue
+ * before `mov %rsp,%rbp`, an epilogue after `pop %rbp`, a library built without frame pointers)
+ * leaves rbp as its caller's, so the chain's second address is its caller's return address and
+ * the caller itself is missing. Where the CFI at the IP says the frame is rsp-based, the return
+ * address lies in the few bytes of stack the sampler copied: it is put back as the second frame.
+ * Only the leaf needs it; the frames further out come from the rbp chain as before.
+ */
+static int fix_leaf_caller(builder *b, const sc__cpu_sample *s, uint64_t epoch, uint64_t seed,
+                           uint64_t *pcs, bool *exact, size_t *n)
+{
+	if (*n == 0 || s->user_index >= b->raw->n_user)
+		return 0;
+	uint32_t loc;
+	int rc = frame_location(b, s, epoch, seed, pcs[0], true, &loc);
+	if (rc)
+		return rc;
+	location *l = &b->locs[loc];
+	if (l->ra_rule == RA_UNKNOWN) {
+		l->ra_rule = RA_NONE;
+		if (l->module >= 0 && l->elf &&
+		    sc__cpu_symbolizer_sp_return(b->sym, l->module, l->addr, &l->ra_offset))
+			l->ra_rule = RA_AT_SP;
+	}
+	if (l->ra_rule != RA_AT_SP)
+		return 0;
+	const sc__cpu_user_stack *u = &b->raw->user[s->user_index];
+	/* The copy holds [rsp, rsp + stack_len); a slot outside it (or a negative offset, which no
+	 * call leaves) changes nothing. */
+	if (l->ra_offset < 0 || (uint64_t)l->ra_offset > u->stack_len ||
+	    u->stack_len - (uint64_t)l->ra_offset < sizeof(uint64_t))
+		return 0;
+	uint64_t ra;
+	memcpy(&ra, b->raw->stack_bytes + u->stack_off + (size_t)l->ra_offset, sizeof ra);
+	/* Already there: the chain was right (recursion into itself, or a sampler that found it).
+	 */
+	if (ra == 0 || (*n > 1 && pcs[1] == ra))
+		return 0;
+	size_t keep = *n < SC__CPU_MAX_FRAMES ? *n : SC__CPU_MAX_FRAMES - 1;
+	memmove(pcs + 2, pcs + 1, (keep - 1) * sizeof *pcs);
+	memmove(exact + 2, exact + 1, (keep - 1) * sizeof *exact);
+	pcs[1] = ra;
+	exact[1] = false;
+	*n = keep + 1;
+	return 0;
+}
+
 static int add_sample(builder *b, size_t index, const sc__cpu_sample *s, bool dwarf, uint64_t *pcs,
                       bool *exact, size_t n_regions)
 {
 	size_t n;
+	uint64_t epoch = sc__cpu_maps_epoch(b->maps, s->pid, s->time_ns);
+	uint64_t seed = mix(mix(0, s->pid), epoch);
 	if (dwarf && s->user_index != SIZE_MAX && b->unwinder) {
 		n = sc__cpu_unwind(b->unwinder, s, pcs, exact, SC__CPU_MAX_FRAMES);
 	} else {
@@ -493,26 +572,20 @@ static int add_sample(builder *b, size_t index, const sc__cpu_sample *s, bool dw
 			pcs[i] = b->raw->frames[s->first_frame + i];
 			exact[i] = i == 0;
 		}
+		/* Frame pointers with a small stack copy: the leaf's caller, where the chain lost
+		 * it.
+		 */
+		int rc = fix_leaf_caller(b, s, epoch, seed, pcs, exact, &n);
+		if (rc)
+			return rc;
 	}
 	b->n_chain = 0;
 	uint32_t leaf_loc = NONE;
-	/* Most frames were seen before under the same mappings: the memo answers them without a
-	 * mapping lookup or a symbol table probe. */
-	uint64_t epoch = sc__cpu_maps_epoch(b->maps, s->pid, s->time_ns);
-	uint64_t seed = mix(mix(0, s->pid), epoch);
 	for (size_t i = 0; i < n; i++) {
 		uint32_t loc;
-		frame_memo *fm =
-		    &b->memo[mix(seed, pcs[i] * 2 + exact[i]) & (FRAME_CACHE_SIZE - 1)];
-		if (fm->loc != NONE && fm->addr == pcs[i] && fm->exact == exact[i] &&
-		    fm->pid == s->pid && fm->epoch == epoch) {
-			loc = fm->loc;
-		} else {
-			int rc = location_of(b, s, pcs[i], exact[i], &loc);
-			if (rc)
-				return rc;
-			*fm = (frame_memo){pcs[i], epoch, s->pid, loc, exact[i]};
-		}
+		int rc = frame_location(b, s, epoch, seed, pcs[i], exact[i], &loc);
+		if (rc)
+			return rc;
 		if (i == 0)
 			leaf_loc = loc;
 		const location *l = &b->locs[loc];

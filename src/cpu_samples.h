@@ -53,10 +53,12 @@ typedef struct sc__cpu_sample {
 	                       sampled instruction itself (exact), the others return addresses */
 	uint32_t n_frames;
 	int32_t region;    /* in-process: index of the innermost open region; -1 none */
-	size_t user_index; /* with a user stack copy (dwarf): index into raw->user; SIZE_MAX none */
+	size_t user_index; /* with a user stack copy (dwarf; the perf sampler's 128 bytes for the
+	                      leaf fix-up in fp mode): index into raw->user; SIZE_MAX none */
 } sc__cpu_sample;
 
-/* The registers and stack bytes copied at a sample, for DWARF unwinding (--call-graph dwarf). */
+/* The registers and stack bytes copied at a sample: for DWARF unwinding (--call-graph dwarf), or,
+ * in fp mode, rsp/rbp/rip and 128 bytes for finding a frameless leaf's caller. */
 typedef struct sc__cpu_user_stack {
 	uint64_t regs[SC__CPU_NREGS]; /* DWARF numbering; regs[7] is rsp, regs[16] rip */
 	size_t stack_off;   /* raw->stack_bytes[stack_off ...] holds stack_len bytes copied */

@@ -536,3 +536,74 @@ int sc__cpu_symbolize(sc__cpu_symbolizer *s, int module, uint64_t vaddr, bool ex
 	}
 	return (int)n;
 }
+
+/* ---- call frame information ---------------------------------------------------------------- */
+
+/* rsp's DWARF register number on x86-64. */
+#define DWARF_RSP 7
+
+/* The rule for register regno of a frame as "stored at CFA + *offset"; false for any other rule
+ * (same value, undefined, a value rather than a location, an expression). */
+static bool saved_at_cfa(Dwarf_Frame *frame, int regno, int64_t *offset)
+{
+	Dwarf_Op mem[3], *ops = NULL;
+	size_t nops = 0;
+	if (dwarf_frame_register(frame, regno, mem, &ops, &nops) != 0 || !ops || nops == 0 ||
+	    ops[0].atom != DW_OP_call_frame_cfa)
+		return false;
+	if (nops == 1) {
+		*offset = 0;
+		return true;
+	}
+	/* libdw writes offset(N) as DW_OP_call_frame_cfa, DW_OP_plus_uconst N, N wrapping for a
+	 * negative offset; a trailing DW_OP_stack_value would make it a value, not a slot. */
+	if (nops == 2 && ops[1].atom == DW_OP_plus_uconst) {
+		*offset = (int64_t)ops[1].number;
+		return true;
+	}
+	return false;
+}
+
+/* Whether the CFA at pc in cfi (its own addresses) is rsp + k with the return address saved at
+ * CFA + j: 1 with *ra_offset = k + j; 0 for any other rule; -1 when cfi has no entry for pc. */
+static int sp_rule(Dwarf_CFI *cfi, Dwarf_Addr pc, int64_t *ra_offset)
+{
+	Dwarf_Frame *frame = NULL;
+	if (!cfi || dwarf_cfi_addrframe(cfi, pc, &frame) != 0 || !frame)
+		return -1;
+	int found = 0;
+	Dwarf_Op *ops = NULL;
+	size_t nops = 0;
+	int ra_reg = dwarf_frame_info(frame, NULL, NULL, NULL);
+	int64_t slot;
+	/* libdw gives a "register + offset" CFA as one DW_OP_bregx; an expression is left alone,
+	 * like the PLT's, whose rule depends on the instruction. */
+	if (ra_reg >= 0 && dwarf_frame_cfa(frame, &ops, &nops) == 0 && nops == 1 &&
+	    ((ops[0].atom == DW_OP_bregx && ops[0].number == DWARF_RSP) ||
+	     ops[0].atom == DW_OP_breg0 + DWARF_RSP) &&
+	    saved_at_cfa(frame, ra_reg, &slot)) {
+		int64_t cfa_off =
+		    ops[0].atom == DW_OP_bregx ? (int64_t)ops[0].number2 : (int64_t)ops[0].number;
+		*ra_offset = cfa_off + slot;
+		found = 1;
+	}
+	free(frame);
+	return found;
+}
+
+int sc__cpu_symbolizer_sp_return(sc__cpu_symbolizer *s, int module, uint64_t vaddr,
+                                 int64_t *ra_offset)
+{
+	module_entry *e = &s->modules[module];
+	if (!e->module)
+		return 0;
+	Dwarf_Addr dwfl_pc = vaddr + e->dwfl_bias, bias = 0;
+	/* .eh_frame is in nearly every x86-64 binary, stripped ones included; .debug_frame (which
+	 * may mean finding separate debug information) only where it has no entry. */
+	int rc = sp_rule(dwfl_module_eh_cfi(e->module, &bias), dwfl_pc - bias, ra_offset);
+	if (rc < 0) {
+		bias = 0;
+		rc = sp_rule(dwfl_module_dwarf_cfi(e->module, &bias), dwfl_pc - bias, ra_offset);
+	}
+	return rc > 0;
+}

@@ -80,6 +80,17 @@ static const sc__perf_layout dwarf_layout = {
     .sample_id_all = true,
 };
 
+/* The frame-pointer layout as the sampler opens it: BP, SP and IP and a small stack copy, for the
+ * caller of a leaf that keeps no frame. */
+#define FP_MASK ((uint64_t)0x7 << 6)
+
+static const sc__perf_layout fp_stack_layout = {
+    .sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CALLCHAIN |
+                   PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER,
+    .sample_regs_user = FP_MASK,
+    .sample_id_all = true,
+};
+
 static void fp_sample(buf *b, uint32_t pid, uint32_t tid, uint64_t time_ns, const uint64_t *chain,
                       size_t n)
 {
@@ -234,6 +245,52 @@ static void test_decode_dwarf(void)
 	end(b, at);
 	CHECK_INT(sc__perf_decode(b->b, b->n, &dwarf_layout, &raw), SC_EPARSE);
 	CHECK_INT(raw.n_samples, 0);
+	sc__cpu_raw_release(&raw);
+	free(b);
+}
+
+/* Three registers in the mask: rbp, rsp and rip land in their DWARF slots, the rest stay 0. */
+static void test_decode_fp_stack(void)
+{
+	buf *b = calloc(1, sizeof *b);
+	sc__cpu_raw raw;
+	sc__cpu_raw_init(&raw);
+	size_t at = begin(b, PERF_RECORD_SAMPLE, PERF_RECORD_MISC_USER);
+	put64(b, 0x401008);
+	put32(b, 40);
+	put32(b, 41);
+	put64(b, 7000);
+	put64(b, 3);
+	put64(b, PERF_CONTEXT_USER);
+	put64(b, 0x401008);
+	put64(b, 0x402000);
+	put64(b, PERF_SAMPLE_REGS_ABI_64);
+	put64(b, 0x7ffd1000); /* BP */
+	put64(b, 0x7ffd0f00); /* SP */
+	put64(b, 0x401008);   /* IP */
+	put64(b, 128);
+	for (unsigned i = 0; i < 128; i++)
+		b->b[b->n++] = (unsigned char)(i ^ 0x5a);
+	put64(b, 128);
+	end(b, at);
+	CHECK_INT(sc__perf_decode(b->b, b->n, &fp_stack_layout, &raw), 0);
+	CHECK_INT(raw.n_samples, 1);
+	CHECK_INT(raw.n_user, 1);
+	if (raw.n_samples == 1 && raw.n_user == 1) {
+		const sc__cpu_sample *s = &raw.samples[0];
+		CHECK_INT(s->n_frames, 2);
+		CHECK_INT(s->user_index, 0);
+		const sc__cpu_user_stack *u = &raw.user[0];
+		CHECK_INT(u->regs[6], 0x7ffd1000);
+		CHECK_INT(u->regs[7], 0x7ffd0f00);
+		CHECK_INT(u->regs[16], 0x401008);
+		CHECK_INT(u->regs[0] | u->regs[3] | u->regs[8] | u->regs[15], 0);
+		CHECK_INT(u->stack_len, 128);
+		int same = 1;
+		for (unsigned i = 0; i < 128; i++)
+			same &= raw.stack_bytes[u->stack_off + i] == (unsigned char)(i ^ 0x5a);
+		CHECK(same);
+	}
 	sc__cpu_raw_release(&raw);
 	free(b);
 }
@@ -501,6 +558,27 @@ static void test_live_counts(void)
 		not_child += raw.samples[i].pid != (uint32_t)pid || raw.samples[i].n_frames == 0;
 	CHECK_INT(not_child, 0);
 
+	/* Frame-pointer samples carry rbp, rsp, rip and the top 128 bytes of the stack, where a
+	 * leaf without a frame keeps its return address: the builder's leaf fix-up reads it. */
+	size_t with_stack = 0, full = 0, bad = 0;
+	for (size_t i = 1; i < raw.n_samples; i++) {
+		const sc__cpu_sample *s = &raw.samples[i];
+		if (s->user_index == SIZE_MAX)
+			continue;
+		with_stack++;
+		const sc__cpu_user_stack *u = &raw.user[s->user_index];
+		full += u->stack_len == 128;
+		bad += u->stack_len > 128 || u->regs[7] == 0 || u->regs[16] == 0 ||
+		       raw.frames[s->first_frame] != u->regs[16] || u->regs[0] != 0;
+	}
+	printf("live: %zu of %zu frame-pointer samples with a stack copy, %zu of them whole (128 "
+	       "bytes)\n",
+	       with_stack, n, full);
+	CHECK_INT(with_stack, n);
+	/* Only a stack with less than 128 bytes above rsp gives less, which spin never has. */
+	CHECK_INT(full, n);
+	CHECK_INT(bad, 0);
+
 	/* The spin executable is mapped in the child, and most samples' IP lies in it (its loop;
 	 * the rest in the vDSO's clock_gettime). */
 	char exe[PATH_MAX];
@@ -712,6 +790,7 @@ int main(void)
 {
 	test_decode_samples();
 	test_decode_dwarf();
+	test_decode_fp_stack();
 	test_decode_side_band();
 	if (targets_setup("test_cpu_perf"))
 		return 1;

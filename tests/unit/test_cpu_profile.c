@@ -90,6 +90,65 @@ __attribute__((noinline)) static int inl_outer(int x)
 	return r * 2;
 }
 
+/*
+ * Two leaves written in assembly, so that their frames are what the test says whatever the
+ * compiler's flags. frameless_leaf never makes rbp its frame pointer (what GCC does with a leaf
+ * even under -fno-omit-frame-pointer): at its first instruction the return address is at rsp + 0,
+ * and at frameless_here, after it pushed rbx, at rsp + 8. framed_leaf does (push rbp; mov rsp,
+ * rbp): at framed_here its frame is rbp-based. Each stores its return address for the test.
+ */
+void frameless_leaf(void);
+void framed_leaf(void);
+extern const char frameless_here[];
+extern const char framed_here[];
+uint64_t frameless_ra;
+uint64_t framed_ra;
+__asm__(".text\n"
+        ".p2align 4\n"
+        ".globl frameless_leaf\n"
+        ".type frameless_leaf, @function\n"
+        "frameless_leaf:\n"
+        ".cfi_startproc\n"
+        "	push %rbx\n"
+        "	.cfi_def_cfa_offset 16\n"
+        "	.cfi_offset %rbx, -16\n"
+        ".globl frameless_here\n"
+        "frameless_here:\n"
+        "	mov 8(%rsp), %rax\n"
+        "	mov %rax, frameless_ra(%rip)\n"
+        "	pop %rbx\n"
+        "	.cfi_def_cfa_offset 8\n"
+        "	ret\n"
+        ".cfi_endproc\n"
+        ".size frameless_leaf, .-frameless_leaf\n"
+        ".p2align 4\n"
+        ".globl framed_leaf\n"
+        ".type framed_leaf, @function\n"
+        "framed_leaf:\n"
+        ".cfi_startproc\n"
+        "	push %rbp\n"
+        "	.cfi_def_cfa_offset 16\n"
+        "	.cfi_offset %rbp, -16\n"
+        "	mov %rsp, %rbp\n"
+        "	.cfi_def_cfa_register %rbp\n"
+        ".globl framed_here\n"
+        "framed_here:\n"
+        "	mov 8(%rbp), %rax\n"
+        "	mov %rax, framed_ra(%rip)\n"
+        "	pop %rbp\n"
+        "	.cfi_def_cfa %rsp, 8\n"
+        "	ret\n"
+        ".cfi_endproc\n"
+        ".size framed_leaf, .-framed_leaf\n");
+
+__attribute__((noinline)) static void leaf_caller(void)
+{
+	frameless_leaf();
+	BARRIER();
+	framed_leaf();
+	BARRIER();
+}
+
 /* ---- this process's mappings, two ways ------------------------------------------------------ */
 
 static char exe_path[4096];
@@ -559,6 +618,144 @@ static void test_dwarf(void)
 	sc__cpu_raw_release(&raw);
 }
 
+/* ---- the frame-pointer chain's missing caller -------------------------------------------- */
+
+/* A fp sample at ip with the kernel's chain [ip, rest...] and a stack copy of len bytes holding
+ * words[] from rsp upwards. */
+static void add_fp_stack_sample(sc__cpu_raw *raw, uint64_t ip, const uint64_t *rest, size_t n_rest,
+                                const uint64_t *words, size_t len)
+{
+	uint64_t frames[8] = {ip};
+	for (size_t i = 0; i < n_rest && i + 1 < 8; i++)
+		frames[i + 1] = rest[i];
+	CHECK_INT(sc__cpu_raw_add_sample(raw, self_pid, self_tid, 0, frames, 1 + n_rest, -1), 0);
+	uint64_t regs[SC__CPU_NREGS] = {0};
+	regs[6] = 0x7ffd00001000; /* rbp: the caller's frame, never read by the builder */
+	regs[7] = 0x7ffd00000f00; /* rsp */
+	regs[16] = ip;
+	CHECK_INT(sc__cpu_raw_add_user_stack(raw, regs, words, len), 0);
+}
+
+/* The one stack of a profile built from raw with options o is names[0..n). */
+static void check_one_stack(const sc__cpu_raw *raw, const sc__cpu_build_options *o,
+                            const char *const *names, size_t n, int line)
+{
+	sc_cpu_profile p;
+	CHECK_INT(sc__cpu_profile_build(raw, o, &p, NULL, 0), 0);
+	CHECK_INT(p.n_stacks, 1);
+	if (p.n_stacks == 1 && !stack_is(&p.stacks[0], names, n)) {
+		fprintf(stderr, "line %d: stack", line);
+		for (size_t i = 0; i < p.stacks[0].n_frames; i++)
+			fprintf(stderr, " %s", p.stacks[0].frames[i]);
+		fprintf(stderr, "\n");
+		CHECK(0);
+	}
+	sc__cpu_profile_release(&p);
+}
+
+static void test_leaf_caller(void)
+{
+	leaf_caller();
+	CHECK(frameless_ra != 0);
+	CHECK(framed_ra != 0);
+	const uint64_t here = (uint64_t)(uintptr_t)frameless_here;
+	const uint64_t entry = (uint64_t)(uintptr_t)frameless_leaf;
+	const uint64_t framed = (uint64_t)(uintptr_t)framed_here;
+	const char *fixed[] = {"caller_outer", "leaf_caller", "frameless_leaf"};
+	const char *as_is[] = {"caller_outer", "frameless_leaf"};
+	for (int way = 0; way < 2; way++) {
+		/* After the push: the slot is rsp + 8 (the CFA, rsp + 16, less 8). The kernel's
+		 * chain goes on from the caller's caller (here caller_outer, for the test). */
+		sc__cpu_raw raw;
+		sc__cpu_raw_init(&raw);
+		if (way == 0)
+			maps_from_phdrs(&raw);
+		else
+			maps_from_proc(&raw);
+		const uint64_t words[2] = {0x1111, frameless_ra};
+		add_fp_stack_sample(&raw, here, &ra_outer, 1, words, sizeof words);
+		check_one_stack(&raw, &fp_options, fixed, 3, __LINE__);
+		sc__cpu_raw_release(&raw);
+	}
+	sc__cpu_raw raw;
+	/* At the first instruction, before any push: the slot is rsp + 0. */
+	sc__cpu_raw_init(&raw);
+	maps_from_phdrs(&raw);
+	const uint64_t at_entry[2] = {frameless_ra, 0x2222};
+	add_fp_stack_sample(&raw, entry, &ra_outer, 1, at_entry, sizeof at_entry);
+	check_one_stack(&raw, &fp_options, fixed, 3, __LINE__);
+	sc__cpu_raw_release(&raw);
+	/* A chain of the IP alone gets its caller too. */
+	sc__cpu_raw_init(&raw);
+	maps_from_phdrs(&raw);
+	const uint64_t words[2] = {0x1111, frameless_ra};
+	add_fp_stack_sample(&raw, here, NULL, 0, words, sizeof words);
+	const char *two[] = {"leaf_caller", "frameless_leaf"};
+	check_one_stack(&raw, &fp_options, two, 2, __LINE__);
+	sc__cpu_raw_release(&raw);
+	/* The caller already second in the chain stays once. */
+	sc__cpu_raw_init(&raw);
+	maps_from_phdrs(&raw);
+	const uint64_t rest[2] = {frameless_ra, ra_outer};
+	add_fp_stack_sample(&raw, here, rest, 2, words, sizeof words);
+	check_one_stack(&raw, &fp_options, fixed, 3, __LINE__);
+	sc__cpu_raw_release(&raw);
+	/* The slot past the end of the copy: nothing to read, nothing changes. */
+	sc__cpu_raw_init(&raw);
+	maps_from_phdrs(&raw);
+	add_fp_stack_sample(&raw, here, &ra_outer, 1, words, 12);
+	check_one_stack(&raw, &fp_options, as_is, 2, __LINE__);
+	sc__cpu_raw_release(&raw);
+	/* A function with its frame pointer set up: its chain is right as it is, whatever the
+	 * stack copy holds. */
+	sc__cpu_raw_init(&raw);
+	maps_from_phdrs(&raw);
+	const uint64_t framed_words[2] = {0x7ffd00001000, framed_ra};
+	add_fp_stack_sample(&raw, framed, &ra_outer, 1, framed_words, sizeof framed_words);
+	const char *framed_stack[] = {"caller_outer", "framed_leaf"};
+	check_one_stack(&raw, &fp_options, framed_stack, 2, __LINE__);
+	sc__cpu_raw_release(&raw);
+	/* Without a stack copy (the timer and in-process samplers): as recorded. */
+	sc__cpu_raw_init(&raw);
+	maps_from_phdrs(&raw);
+	const uint64_t plain[2] = {here, ra_outer};
+	CHECK_INT(sc__cpu_raw_add_sample(&raw, self_pid, self_tid, 0, plain, 2, -1), 0);
+	check_one_stack(&raw, &fp_options, as_is, 2, __LINE__);
+	sc__cpu_raw_release(&raw);
+	/* An address no mapping holds: "[unknown]", no CFI to ask, no crash. */
+	sc__cpu_raw_init(&raw);
+	add_fp_stack_sample(&raw, 0x10, NULL, 0, words, sizeof words);
+	const char *unknown[] = {"[unknown]"};
+	check_one_stack(&raw, &fp_options, unknown, 1, __LINE__);
+	sc__cpu_raw_release(&raw);
+	/* A chain already at the cap keeps the leaf and its caller, dropping the outermost. */
+	sc__cpu_raw_init(&raw);
+	maps_from_phdrs(&raw);
+	uint64_t *deep = malloc(SC__CPU_MAX_FRAMES * sizeof *deep);
+	deep[0] = here;
+	for (size_t i = 1; i < SC__CPU_MAX_FRAMES; i++)
+		deep[i] = i + 1 < SC__CPU_MAX_FRAMES ? ra_mid : ra_outer;
+	CHECK_INT(sc__cpu_raw_add_sample(&raw, self_pid, self_tid, 0, deep, SC__CPU_MAX_FRAMES, -1),
+	          0);
+	uint64_t regs[SC__CPU_NREGS] = {0};
+	regs[7] = 0x7ffd00000f00;
+	regs[16] = here;
+	CHECK_INT(sc__cpu_raw_add_user_stack(&raw, regs, words, sizeof words), 0);
+	sc_cpu_profile p;
+	CHECK_INT(sc__cpu_profile_build(&raw, &fp_options, &p, NULL, 0), 0);
+	CHECK_INT(p.n_stacks, 1);
+	if (p.n_stacks == 1) {
+		const sc_cpu_stack *st = &p.stacks[0];
+		CHECK_INT(st->n_frames, SC__CPU_MAX_FRAMES);
+		CHECK_STR(st->frames[st->n_frames - 1], "frameless_leaf");
+		CHECK_STR(st->frames[st->n_frames - 2], "leaf_caller");
+		CHECK_STR(st->frames[0], "caller_mid");
+	}
+	sc__cpu_profile_release(&p);
+	free(deep);
+	sc__cpu_raw_release(&raw);
+}
+
 /* ---- processes: forks share, execs forget ------------------------------------------------- */
 
 static void test_fork_exec(void)
@@ -654,6 +851,41 @@ static void test_speed(void)
 	       t1 - t0, p.n_stacks, p.n_hotspots, t2 - t1);
 	CHECK_INT(p.samples, 100000);
 	sc__cpu_profile_release(&p);
+
+	/* The same samples with the perf sampler's 128-byte stack copy, their leaf in
+	 * frameless_leaf: the fix-up's CFI lookup is made once per leaf location, so what it adds
+	 * per sample is a read of the copy and one more frame. */
+	sc__cpu_raw with_stack;
+	sc__cpu_raw_init(&with_stack);
+	maps_from_phdrs(&with_stack);
+	uint64_t words[16], regs[SC__CPU_NREGS] = {0};
+	for (size_t i = 0; i < 16; i++)
+		words[i] = ra_mid;
+	regs[7] = 0x7ffd00000f00;
+	regs[16] = (uint64_t)(uintptr_t)frameless_here;
+	for (size_t i = 0; i < raw.n_samples; i++) {
+		const sc__cpu_sample *smp = &raw.samples[i];
+		uint64_t frames[30];
+		memcpy(frames, raw.frames + smp->first_frame, sizeof frames);
+		frames[0] = regs[16];
+		CHECK_INT(
+		    sc__cpu_raw_add_sample(&with_stack, smp->pid, smp->tid, 0, frames, 30, -1), 0);
+		CHECK_INT(sc__cpu_raw_add_user_stack(&with_stack, regs, words, sizeof words), 0);
+	}
+	double t3 = cpu_ms();
+	CHECK_INT(sc__cpu_profile_build(&with_stack, &fp_options, &p, NULL, 0), 0);
+	double t4 = cpu_ms();
+	printf("build: the same 100000 samples with a 128-byte stack copy each (leaf caller "
+	       "fix-up) %.1f ms CPU\n",
+	       t4 - t3);
+	CHECK_INT(p.samples, 100000);
+	/* The fix-up ran: every sample has caller_mid (ra_mid, from the copy) above its leaf. */
+	const sc_cpu_hotspot *mid = hotspot(&p, "caller_mid");
+	CHECK(mid != NULL);
+	if (mid)
+		CHECK_INT(mid->total_samples, 100000);
+	sc__cpu_profile_release(&p);
+	sc__cpu_raw_release(&with_stack);
 	sc__cpu_raw_release(&raw);
 }
 
@@ -675,6 +907,7 @@ int main(void)
 	test_copy_release();
 	test_inlined();
 	test_dwarf();
+	test_leaf_caller();
 	test_fork_exec();
 	test_speed();
 	return CHECK_DONE();
