@@ -199,24 +199,6 @@ typedef struct builder {
 	uint32_t *rank;   /* rank[string id]: its place in strcmp order, for sorting */
 } builder;
 
-static int grow(void **items, size_t n, size_t *cap, size_t more, size_t size)
-{
-	if (more <= *cap - n)
-		return 0;
-	size_t want = *cap ? *cap : 64;
-	while (want - n < more) {
-		if (want > SIZE_MAX / 4 / size)
-			return SC_ENOMEM;
-		want *= 2;
-	}
-	void *grown = realloc(*items, want * size);
-	if (!grown)
-		return SC_ENOMEM;
-	*items = grown;
-	*cap = want;
-	return 0;
-}
-
 /* ---- strings ------------------------------------------------------------------------------- */
 
 typedef struct str_probe {
@@ -237,7 +219,7 @@ static uint32_t intern(builder *b, const char *s, int *rc)
 		return NONE;
 	uint64_t h = hash_str(s);
 	if (table_reserve(&b->str_index) ||
-	    grow((void **)&b->strs, b->n_strs, &b->cap_strs, 1, sizeof *b->strs)) {
+	    sc__cpu_reserve((void **)&b->strs, b->n_strs, &b->cap_strs, 1, sizeof *b->strs)) {
 		*rc = SC_ENOMEM;
 		return NONE;
 	}
@@ -276,7 +258,7 @@ static uint32_t function_id(builder *b, uint32_t module, uint32_t name, uint32_t
 {
 	uint64_t h = mix(mix(0, module), name);
 	if (table_reserve(&b->fn_index) ||
-	    grow((void **)&b->fns, b->n_fns, &b->cap_fns, 1, sizeof *b->fns)) {
+	    sc__cpu_reserve((void **)&b->fns, b->n_fns, &b->cap_fns, 1, sizeof *b->fns)) {
 		*rc = SC_ENOMEM;
 		return NONE;
 	}
@@ -320,7 +302,7 @@ static const char *base_name(const char *path)
 
 static int add_frame(builder *b, uint32_t fn, uint32_t file, int line)
 {
-	if (grow((void **)&b->frames, b->n_frames, &b->cap_frames, 1, sizeof *b->frames))
+	if (sc__cpu_reserve((void **)&b->frames, b->n_frames, &b->cap_frames, 1, sizeof *b->frames))
 		return SC_ENOMEM;
 	b->frames[b->n_frames++] = (loc_frame){fn, file, line};
 	return 0;
@@ -395,7 +377,7 @@ static int location_of(builder *b, const sc__cpu_sample *s, uint64_t addr, bool 
 	}
 	uint64_t h = mix(mix(mix(0, (uint64_t)(int64_t)module), key), exact);
 	if (table_reserve(&b->loc_index) ||
-	    grow((void **)&b->locs, b->n_locs, &b->cap_locs, 1, sizeof *b->locs))
+	    sc__cpu_reserve((void **)&b->locs, b->n_locs, &b->cap_locs, 1, sizeof *b->locs))
 		return SC_ENOMEM;
 	loc_probe p = {b, module, key, exact};
 	slot *sl = table_find(&b->loc_index, h, loc_eq, &p);
@@ -436,7 +418,7 @@ static int count_stack(builder *b, const uint32_t *ids, size_t n)
 	for (size_t i = 0; i < n; i++)
 		h = mix(h, ids[i]);
 	if (table_reserve(&b->stack_index) ||
-	    grow((void **)&b->stacks, b->n_stacks, &b->cap_stacks, 1, sizeof *b->stacks))
+	    sc__cpu_reserve((void **)&b->stacks, b->n_stacks, &b->cap_stacks, 1, sizeof *b->stacks))
 		return SC_ENOMEM;
 	b->probe_ids = ids;
 	b->probe_n = n;
@@ -445,8 +427,8 @@ static int count_stack(builder *b, const uint32_t *ids, size_t n)
 		b->stacks[sl->item].samples++;
 		return 0;
 	}
-	if (grow((void **)&b->stack_ids, b->n_stack_ids, &b->cap_stack_ids, n ? n : 1,
-	         sizeof *b->stack_ids))
+	if (sc__cpu_reserve((void **)&b->stack_ids, b->n_stack_ids, &b->cap_stack_ids, n ? n : 1,
+	                    sizeof *b->stack_ids))
 		return SC_ENOMEM;
 	memcpy(b->stack_ids + b->n_stack_ids, ids, n * sizeof *ids);
 	b->stacks[b->n_stacks] = (stack_entry){b->n_stack_ids, (uint32_t)n, 1};
@@ -474,7 +456,7 @@ static int count_pair(builder *b, uint32_t region, uint32_t fn, uint64_t samples
 {
 	uint64_t h = mix(mix(1, region), fn);
 	if (table_reserve(&b->pair_index) ||
-	    grow((void **)&b->pairs, b->n_pairs, &b->cap_pairs, 1, sizeof *b->pairs))
+	    sc__cpu_reserve((void **)&b->pairs, b->n_pairs, &b->cap_pairs, 1, sizeof *b->pairs))
 		return SC_ENOMEM;
 	pair_probe p = {b, region, fn};
 	slot *sl = table_find(&b->pair_index, h, pair_eq, &p);
@@ -589,7 +571,8 @@ static int add_sample(builder *b, size_t index, const sc__cpu_sample *s, bool dw
 		if (i == 0)
 			leaf_loc = loc;
 		const location *l = &b->locs[loc];
-		if (grow((void **)&b->chain, b->n_chain, &b->cap_chain, l->n, sizeof *b->chain))
+		if (sc__cpu_reserve((void **)&b->chain, b->n_chain, &b->cap_chain, l->n,
+		                    sizeof *b->chain))
 			return SC_ENOMEM;
 		for (uint32_t k = 0; k < l->n; k++)
 			b->chain[b->n_chain++] = b->frames[l->first + k].fn;
@@ -598,7 +581,8 @@ static int add_sample(builder *b, size_t index, const sc__cpu_sample *s, bool dw
 		/* A sample without even its IP still counts, against "[unknown]". */
 		int rc = 0;
 		uint32_t fn = function_id(b, NONE, intern(b, "[unknown]", &rc), NONE, 0, &rc);
-		if (rc || grow((void **)&b->chain, 0, &b->cap_chain, 1, sizeof *b->chain))
+		if (rc ||
+		    sc__cpu_reserve((void **)&b->chain, 0, &b->cap_chain, 1, sizeof *b->chain))
 			return rc ? rc : SC_ENOMEM;
 		b->chain[b->n_chain++] = fn;
 	}
@@ -619,7 +603,7 @@ static int add_sample(builder *b, size_t index, const sc__cpu_sample *s, bool dw
 		if (rc)
 			return rc;
 	}
-	if (grow((void **)&b->names, 0, &b->cap_names, b->n_chain, sizeof *b->names))
+	if (sc__cpu_reserve((void **)&b->names, 0, &b->cap_names, b->n_chain, sizeof *b->names))
 		return SC_ENOMEM;
 	for (size_t i = 0; i < b->n_chain; i++)
 		b->names[i] = b->fns[b->chain[b->n_chain - 1 - i]].name;

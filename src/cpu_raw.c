@@ -26,8 +26,7 @@ void sc__cpu_raw_release(sc__cpu_raw *r)
 	sc__cpu_raw_init(r);
 }
 
-/* Makes room for `more` elements of size `size` in *items (count n, capacity *cap), doubling. */
-static int reserve(void **items, size_t n, size_t *cap, size_t more, size_t size)
+int sc__cpu_reserve(void **items, size_t n, size_t *cap, size_t more, size_t size)
 {
 	if (more <= *cap - n)
 		return 0;
@@ -50,8 +49,9 @@ int sc__cpu_raw_add_sample(sc__cpu_raw *r, uint32_t pid, uint32_t tid, uint64_t 
 {
 	if (n > SC__CPU_MAX_FRAMES)
 		n = SC__CPU_MAX_FRAMES; /* the innermost ones: they carry the self time */
-	if (reserve((void **)&r->samples, r->n_samples, &r->cap_samples, 1, sizeof *r->samples) ||
-	    reserve((void **)&r->frames, r->n_frames, &r->cap_frames, n, sizeof *r->frames))
+	if (sc__cpu_reserve((void **)&r->samples, r->n_samples, &r->cap_samples, 1,
+	                    sizeof *r->samples) ||
+	    sc__cpu_reserve((void **)&r->frames, r->n_frames, &r->cap_frames, n, sizeof *r->frames))
 		return SC_ENOMEM;
 	if (n)
 		memcpy(r->frames + r->n_frames, frames, n * sizeof *frames);
@@ -75,8 +75,9 @@ int sc__cpu_raw_add_user_stack(sc__cpu_raw *r, const uint64_t regs[SC__CPU_NREGS
 		return SC_EINVAL;
 	if (len > UINT32_MAX)
 		len = UINT32_MAX;
-	if (reserve((void **)&r->user, r->n_user, &r->cap_user, 1, sizeof *r->user) ||
-	    reserve((void **)&r->stack_bytes, r->n_stack_bytes, &r->cap_stack_bytes, len, 1))
+	if (sc__cpu_reserve((void **)&r->user, r->n_user, &r->cap_user, 1, sizeof *r->user) ||
+	    sc__cpu_reserve((void **)&r->stack_bytes, r->n_stack_bytes, &r->cap_stack_bytes, len,
+	                    1))
 		return SC_ENOMEM;
 	sc__cpu_user_stack *u = &r->user[r->n_user];
 	memcpy(u->regs, regs, sizeof u->regs);
@@ -93,7 +94,7 @@ int sc__cpu_raw_add_mapping(sc__cpu_raw *r, uint32_t pid, uint64_t time_ns, uint
                             uint64_t end, uint64_t pgoff, bool bias_known, uint64_t bias,
                             const char *path)
 {
-	if (reserve((void **)&r->maps, r->n_maps, &r->cap_maps, 1, sizeof *r->maps))
+	if (sc__cpu_reserve((void **)&r->maps, r->n_maps, &r->cap_maps, 1, sizeof *r->maps))
 		return SC_ENOMEM;
 	char *copy = strdup(path ? path : "");
 	if (!copy)
@@ -113,8 +114,8 @@ int sc__cpu_raw_add_mapping(sc__cpu_raw *r, uint32_t pid, uint64_t time_ns, uint
 
 int sc__cpu_raw_add_process(sc__cpu_raw *r, uint32_t pid, uint32_t ppid, uint64_t time_ns)
 {
-	if (reserve((void **)&r->processes, r->n_processes, &r->cap_processes, 1,
-	            sizeof *r->processes))
+	if (sc__cpu_reserve((void **)&r->processes, r->n_processes, &r->cap_processes, 1,
+	                    sizeof *r->processes))
 		return SC_ENOMEM;
 	r->processes[r->n_processes++] = (sc__cpu_process){pid, ppid, time_ns};
 	return 0;

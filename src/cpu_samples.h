@@ -90,6 +90,9 @@ typedef struct sc__cpu_raw {
 
 /* ---- cpu_raw.c: the store ------------------------------------------------------------------ */
 
+/* Makes room for `more` elements of `size` bytes in *items (n used, capacity *cap), doubling
+ * the capacity. 0 or SC_ENOMEM (then *items is unchanged). Shared by the CPU files' arrays. */
+int sc__cpu_reserve(void **items, size_t n, size_t *cap, size_t more, size_t size);
 void sc__cpu_raw_init(sc__cpu_raw *r);
 void sc__cpu_raw_release(sc__cpu_raw *r);
 /* Appends a sample; frames innermost first, frames[0] the sampled IP (n may be 0: unknown).

@@ -434,6 +434,9 @@ int sc__export_csv(const sc_report *r, FILE *fp);
 int sc__export_html(const sc_report *r, FILE *fp);
 int sc__export_folded(const sc_report *r, FILE *fp);
 int sc__export_speedscope(const sc_report *r, FILE *fp);
+/* A JSON string of s (jansson's json_t); text that is not UTF-8 keeps its ASCII bytes and '?' for
+ * the others, so a name from a binary never drops out of a report. NULL when out of memory. */
+struct json_t *sc__json_string_lossy(const char *s);
 
 /* format.c: figures and names as Markdown and HTML print them. A figure that was not measured
  * (not finite; a negative count) prints "n/a", never 0. */

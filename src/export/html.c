@@ -715,20 +715,7 @@ static void comparison_chart(FILE *fp, const sc_report *r)
 /* A string for the flame graph's data; a name that is not UTF-8 keeps its ASCII bytes. */
 static json_t *json_text(const char *s)
 {
-	if (!s || !*s)
-		s = "[unknown]";
-	json_t *j = json_string(s);
-	if (j)
-		return j;
-	char *ascii = strdup(s);
-	if (!ascii)
-		return NULL;
-	for (char *c = ascii; *c; c++)
-		if ((unsigned char)*c >= 0x80)
-			*c = '?';
-	j = json_string(ascii);
-	free(ascii);
-	return j;
+	return sc__json_string_lossy(s && *s ? s : "[unknown]");
 }
 
 /* The stacks as flame.js reads them: {"names": [...], "stacks": [[samples, name index, ...]]},

@@ -37,10 +37,8 @@ static json_t *uint_json(uint64_t v)
 
 /* A string; JSON requires UTF-8, and a command line may hold any bytes, so a string that is not
  * valid UTF-8 is kept with its non-ASCII bytes replaced by '?'. NULL or "" (not known) is null. */
-static json_t *text(const char *s)
+json_t *sc__json_string_lossy(const char *s)
 {
-	if (!s || !*s)
-		return json_null();
 	json_t *j = json_string(s);
 	if (j)
 		return j;
@@ -53,6 +51,11 @@ static json_t *text(const char *s)
 	j = json_string(ascii);
 	free(ascii);
 	return j;
+}
+
+static json_t *text(const char *s)
+{
+	return s && *s ? sc__json_string_lossy(s) : json_null();
 }
 
 /* The json_pack calls below list one key and its value per line, which clang-format would

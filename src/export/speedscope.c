@@ -20,18 +20,7 @@
 /* A string as JSON; a name that is not UTF-8 keeps its ASCII bytes and '?' for the others. */
 static json_t *text(const char *s)
 {
-	json_t *j = json_string(s);
-	if (j)
-		return j;
-	char *ascii = strdup(s);
-	if (!ascii)
-		return NULL;
-	for (char *c = ascii; *c; c++)
-		if ((unsigned char)*c >= 0x80)
-			*c = '?';
-	j = json_string(ascii);
-	free(ascii);
-	return j;
+	return sc__json_string_lossy(s);
 }
 
 /* The frames seen so far: the list speedscope reads, and an index from name to position. */
