@@ -4,9 +4,9 @@
 
 /*
  * Shared by the heap shim's timer sampler (preload/shim_cpu.c) and the in-process sampler
- * (src/self_sampler.c). It never reads memory outside [stack_lo, stack_hi), the interrupted thread's
- * stack as found before sampling began (pthread_getattr_np), so a program built without frame
- * pointers gives a short or wrong chain, never a fault: the first frame is the interrupted
+ * (src/self_sampler.c). It never reads memory outside [stack_lo, stack_hi), the interrupted
+ * thread's stack as found before sampling began (pthread_getattr_np), so a program built without
+ * frame pointers gives a short or wrong chain, never a fault: the first frame is the interrupted
  * instruction itself and always exact. Each frame pointer must lie above the previous one and be
  * 8-byte aligned, which ends the walk at the outermost frame (rbp 0) and in any loop.
  */
