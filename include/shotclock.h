@@ -376,12 +376,15 @@ typedef struct sc_cpu_profile {
 	                           "" */
 	const char *call_graph; /* "fp" (frame pointers) or "dwarf" (static strings) */
 	double rate_hz;         /* the sampling rate asked for */
-	uint64_t samples;       /* samples collected */
+	uint64_t samples;       /* samples collected, each counted for the periods it stands for */
 	uint64_t lost_samples;  /* samples the kernel or a full buffer dropped */
 	size_t threads;         /* distinct threads sampled */
 	size_t processes;       /* distinct processes sampled */
 	double duration_s;      /* the sampled run's wall time */
 	double cpu_s;           /* samples / rate_hz: the CPU time the samples stand for */
+	/* 1; N when the collector passed its memory bound and kept 1 sample in N, each weighing the
+	 * N it stands for (sampler_note says so) */
+	uint32_t kept_one_in;
 	sc_cpu_hotspot *hotspots; /* by self samples, then total; at most SC_CPU_MAX_HOTSPOTS */
 	size_t n_hotspots;
 	sc_cpu_stack *stacks; /* by samples, largest first; at most SC_CPU_MAX_STACKS, the rest

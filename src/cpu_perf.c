@@ -423,38 +423,6 @@ static void stop_reader(sc__perf_sampler *s)
 	s->reader_running = false;
 }
 
-/* Appends everything in src to dst (which already holds samples of its own). */
-static int append_raw(sc__cpu_raw *dst, const sc__cpu_raw *src)
-{
-	int rc;
-	for (size_t i = 0; i < src->n_samples; i++) {
-		const sc__cpu_sample *x = &src->samples[i];
-		if ((rc = sc__cpu_raw_add_sample(dst, x->pid, x->tid, x->time_ns,
-		                                 src->frames + x->first_frame, x->n_frames,
-		                                 x->region)))
-			return rc;
-		if (x->user_index != SIZE_MAX) {
-			const sc__cpu_user_stack *u = &src->user[x->user_index];
-			if ((rc = sc__cpu_raw_add_user_stack(
-			         dst, u->regs, src->stack_bytes + u->stack_off, u->stack_len)))
-				return rc;
-		}
-	}
-	for (size_t i = 0; i < src->n_maps; i++) {
-		const sc__cpu_mapping *m = &src->maps[i];
-		if ((rc = sc__cpu_raw_add_mapping(dst, m->pid, m->time_ns, m->start, m->end,
-		                                  m->pgoff, m->bias_known, m->bias, m->path)))
-			return rc;
-	}
-	for (size_t i = 0; i < src->n_processes; i++) {
-		const sc__cpu_process *p = &src->processes[i];
-		if ((rc = sc__cpu_raw_add_process(dst, p->pid, p->ppid, p->time_ns)))
-			return rc;
-	}
-	dst->lost += src->lost;
-	return 0;
-}
-
 int sc__perf_sampler_finish(sc__perf_sampler *s, sc__cpu_raw *raw)
 {
 	if (s->finished)
@@ -477,7 +445,7 @@ int sc__perf_sampler_finish(sc__perf_sampler *s, sc__cpu_raw *raw)
 			*raw = s->raw;
 			sc__cpu_raw_init(&s->raw);
 		} else {
-			rc = append_raw(raw, &s->raw);
+			rc = sc__cpu_raw_append(raw, &s->raw);
 		}
 	}
 	sc__cpu_raw_release(&s->raw);

@@ -211,7 +211,7 @@ static int decode_sample(cursor *c, const sc__perf_layout *layout, sc__cpu_raw *
 	 * callchain's first address is the sampled IP; without one, the IP is all there is. */
 	if ((!have_chain || n == 0) && have_ip)
 		frames[n++] = ip;
-	if ((rc = sc__cpu_raw_add_sample(raw, pid, tid, time_ns, frames, n, -1)))
+	if ((rc = sc__cpu_raw_add_sample(raw, pid, tid, time_ns, frames, n, -1, 1)))
 		return rc;
 	/* Registers without a stack copy, or a stack without registers, cannot be unwound. */
 	if (have_regs && stack)

@@ -1,5 +1,6 @@
 /* cpu_profile.c: raw CPU samples unwound, symbolized and aggregated into hotspots and stacks. */
 #define _GNU_SOURCE
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -158,6 +159,7 @@ typedef struct frame_memo {
 
 typedef struct builder {
 	const sc__cpu_raw *raw;
+	uint64_t all; /* the samples' summed weight: what every percentage is of */
 	sc__cpu_maps *maps;
 	sc__cpu_symbolizer *sym;
 	sc__cpu_unwinder *unwinder;
@@ -198,6 +200,13 @@ typedef struct builder {
 	frame_memo *memo; /* FRAME_CACHE_SIZE entries */
 	uint32_t *rank;   /* rank[string id]: its place in strcmp order, for sorting */
 } builder;
+
+/* The sampling periods a sample stands for (a zeroed weight, from a store not filled through
+ * sc__cpu_raw_add_sample, reads as one). */
+static uint64_t sample_weight(const sc__cpu_sample *s)
+{
+	return s->weight ? s->weight : 1;
+}
 
 /* ---- strings ------------------------------------------------------------------------------- */
 
@@ -411,8 +420,8 @@ static bool stack_eq(const void *ctx, uint32_t item)
 	                                    b->probe_n * sizeof *b->probe_ids) == 0;
 }
 
-/* Counts one sample for the stack of names ids[0..n), outermost first. */
-static int count_stack(builder *b, const uint32_t *ids, size_t n)
+/* Counts a sample of weight w for the stack of names ids[0..n), outermost first. */
+static int count_stack(builder *b, const uint32_t *ids, size_t n, uint64_t w)
 {
 	uint64_t h = mix(0, n);
 	for (size_t i = 0; i < n; i++)
@@ -424,14 +433,14 @@ static int count_stack(builder *b, const uint32_t *ids, size_t n)
 	b->probe_n = n;
 	slot *sl = table_find(&b->stack_index, h, stack_eq, b);
 	if (sl->item != NONE) {
-		b->stacks[sl->item].samples++;
+		b->stacks[sl->item].samples += w;
 		return 0;
 	}
 	if (sc__cpu_reserve((void **)&b->stack_ids, b->n_stack_ids, &b->cap_stack_ids, n ? n : 1,
 	                    sizeof *b->stack_ids))
 		return SC_ENOMEM;
 	memcpy(b->stack_ids + b->n_stack_ids, ids, n * sizeof *ids);
-	b->stacks[b->n_stacks] = (stack_entry){b->n_stack_ids, (uint32_t)n, 1};
+	b->stacks[b->n_stacks] = (stack_entry){b->n_stack_ids, (uint32_t)n, w};
 	b->n_stack_ids += n;
 	*sl = (slot){h, (uint32_t)b->n_stacks};
 	b->stack_index.n++;
@@ -586,20 +595,22 @@ static int add_sample(builder *b, size_t index, const sc__cpu_sample *s, bool dw
 			return rc ? rc : SC_ENOMEM;
 		b->chain[b->n_chain++] = fn;
 	}
+	/* Every count below is in sampling periods: a sample weighs what it stands for. */
+	uint64_t w = sample_weight(s);
 	if (leaf_loc != NONE)
-		b->locs[leaf_loc].self++;
+		b->locs[leaf_loc].self += w;
 	uint32_t leaf = b->chain[0];
-	b->fns[leaf].self++;
+	b->fns[leaf].self += w;
 	for (size_t i = 0; i < b->n_chain; i++) {
 		function *f = &b->fns[b->chain[i]];
 		if (f->last_sample != index + 1) {
 			f->last_sample =
 			    index + 1; /* once per sample, however deep the recursion */
-			f->total++;
+			f->total += w;
 		}
 	}
 	if (n_regions && s->region >= 0 && (size_t)s->region < n_regions) {
-		int rc = count_pair(b, (uint32_t)s->region, leaf, 1);
+		int rc = count_pair(b, (uint32_t)s->region, leaf, w);
 		if (rc)
 			return rc;
 	}
@@ -607,7 +618,7 @@ static int add_sample(builder *b, size_t index, const sc__cpu_sample *s, bool dw
 		return SC_ENOMEM;
 	for (size_t i = 0; i < b->n_chain; i++)
 		b->names[i] = b->fns[b->chain[b->n_chain - 1 - i]].name;
-	return count_stack(b, b->names, b->n_chain);
+	return count_stack(b, b->names, b->n_chain, w);
 }
 
 /* ---- ordering ------------------------------------------------------------------------------ */
@@ -862,7 +873,7 @@ static int fill_hotspots(builder *b, sc_cpu_profile *out)
 		goto done;
 	}
 	out->n_hotspots = n_chosen;
-	uint64_t all = b->raw->n_samples;
+	uint64_t all = b->all;
 	for (size_t i = 0; i < n_chosen && !rc; i++) {
 		const function *f = &b->fns[chosen[i]];
 		sc_cpu_hotspot *h = &out->hotspots[i];
@@ -992,7 +1003,7 @@ static int fill_regions(builder *b, sc_region_stats *regions, size_t n_regions)
 	for (size_t i = 0; i < b->raw->n_samples; i++) {
 		int32_t r = b->raw->samples[i].region;
 		if (r >= 0 && (size_t)r < n_regions)
-			own[r]++;
+			own[r] += sample_weight(&b->raw->samples[i]);
 	}
 	for (size_t i = 0; i < n_regions; i++) {
 		regions[i].cpu_samples = 0;
@@ -1012,7 +1023,7 @@ static int fill_regions(builder *b, sc_region_stats *regions, size_t n_regions)
 		     r = parent[r], depth++)
 			rc = count_pair(b, (uint32_t)r, p.fn, p.samples);
 	}
-	uint64_t all = b->raw->n_samples;
+	uint64_t all = b->all;
 	uint32_t *best = malloc((n_regions ? n_regions : 1) * sizeof *best);
 	if (!best) {
 		rc = SC_ENOMEM;
@@ -1087,13 +1098,26 @@ int sc__cpu_profile_build(const sc__cpu_raw *raw, const sc__cpu_build_options *o
 	out->call_graph = o->call_graph ? o->call_graph : "fp";
 	out->rate_hz = o->rate_hz;
 	out->duration_s = o->duration_s;
-	out->samples = raw->n_samples;
+	uint64_t all = sc__cpu_raw_weight(raw);
+	out->samples = all;
 	out->lost_samples = raw->lost;
-	out->cpu_s = o->rate_hz > 0 ? (double)raw->n_samples / o->rate_hz : NAN;
+	out->cpu_s = o->rate_hz > 0 ? (double)all / o->rate_hz : NAN;
 	out->threads = count_distinct(raw, true);
 	out->processes = count_distinct(raw, false);
+	out->kept_one_in = raw->stride > 1 ? raw->stride : 1;
+	if (out->kept_one_in > 1) {
+		/* Past its memory bound the store thinned itself (cpu_raw.c): the counts are still
+		 * in sampling periods, but coarser, which the reader should know. */
+		size_t cap = raw->max_bytes ? raw->max_bytes : SC__CPU_RAW_MAX_BYTES;
+		bool mib = cap >= ((size_t)1 << 20);
+		snprintf(out->sampler_note, sizeof out->sampler_note,
+		         "the collector kept 1 in %" PRIu32
+		         " samples past %zu %s, each weighing the %" PRIu32 " it stands for",
+		         out->kept_one_in, mib ? cap >> 20 : cap >> 10, mib ? "MiB" : "KiB",
+		         out->kept_one_in);
+	}
 
-	builder b = {.raw = raw};
+	builder b = {.raw = raw, .all = all};
 	uint64_t *pcs = malloc(SC__CPU_MAX_FRAMES * sizeof *pcs);
 	bool *exact = malloc(SC__CPU_MAX_FRAMES * sizeof *exact);
 	int rc = 0;
@@ -1131,6 +1155,7 @@ done:
 void sc__cpu_profile_unavailable(sc_cpu_profile *out, const char *fmt, ...)
 {
 	*out = (sc_cpu_profile){0};
+	out->kept_one_in = 1;
 	out->rate_hz = NAN;
 	out->duration_s = NAN;
 	out->cpu_s = NAN;
@@ -1236,4 +1261,19 @@ int sc__cpu_profile_copy(sc_cpu_profile *dst, const sc_cpu_profile *src)
 	if (rc)
 		sc__cpu_profile_release(dst);
 	return rc;
+}
+
+void sc__cpu_note_prepend(sc_cpu_profile *c, const char *text)
+{
+	if (!text || !*text)
+		return;
+	/* Built in a larger buffer, then cut to the note's size: both parts are ours and short. */
+	char note[2 * sizeof c->sampler_note + 4];
+	if (c->sampler_note[0])
+		snprintf(note, sizeof note, "%.*s; %s", (int)sizeof c->sampler_note, text,
+		         c->sampler_note);
+	else
+		snprintf(note, sizeof note, "%.*s", (int)sizeof c->sampler_note, text);
+	snprintf(c->sampler_note, sizeof c->sampler_note, "%.*s", (int)sizeof c->sampler_note - 1,
+	         note);
 }

@@ -30,6 +30,12 @@
 #define SC__CPU_MAX_FRAMES      512  /* frames kept per sample, innermost first */
 #define SC__CPU_NREGS           17   /* x86-64 DWARF registers 0..16: rax..r15, then rip (16) */
 #define SC__CPU_STACK_BYTES     8192 /* user stack copied per sample with --call-graph dwarf */
+/* The most bytes of samples, frames and user stacks a raw store holds before it thins itself:
+ * a perf_event sample in fp mode takes 48 bytes, 8 per frame and 280 of registers and stack for
+ * the leaf fix-up (about 400 in all: 650,000 samples, 3 minutes of 4 busy threads at 997 Hz), a
+ * timer sample about 200 (1.3 million), a --call-graph dwarf sample 8.4 KiB (30,000). Its arrays
+ * may take up to twice that (they double). */
+#define SC__CPU_RAW_MAX_BYTES ((size_t)256 << 20)
 
 /* One memory mapping of a sampled process: where a file's bytes sit. */
 typedef struct sc__cpu_mapping {
@@ -53,6 +59,8 @@ typedef struct sc__cpu_sample {
 	                       sampled instruction itself (exact), the others return addresses */
 	uint32_t n_frames;
 	int32_t region;    /* in-process: index of the innermost open region; -1 none */
+	uint32_t weight;   /* the sampling periods this sample stands for: 1, more for a timer
+	                      sample with overruns or a sample the store kept for others (thinning) */
 	size_t user_index; /* with a user stack copy (dwarf; the perf sampler's 128 bytes for the
 	                      leaf fix-up in fp mode): index into raw->user; SIZE_MAX none */
 } sc__cpu_sample;
@@ -86,6 +94,17 @@ typedef struct sc__cpu_raw {
 	unsigned char *stack_bytes;
 	size_t n_stack_bytes, cap_stack_bytes;
 	uint64_t lost; /* samples known to be dropped (PERF_RECORD_LOST, a full buffer) */
+	/* The memory bound. Past max_bytes the store thins: each pair of stored samples becomes one
+	 * (chosen with odds proportional to weight, carrying the pair's summed weight) and from
+	 * then on each block of `stride` incoming samples is stored as one, chosen the same way.
+	 * Total weight stays exact and every share is unbiased (cpu_raw.c says why not every other
+	 * one). */
+	size_t max_bytes;    /* SC__CPU_RAW_MAX_BYTES from sc__cpu_raw_init; tests set less */
+	uint32_t stride;     /* incoming samples per stored one: 1, 2, 4, ... (0 read as 1) */
+	uint32_t last_count; /* incoming samples the last stored sample stands for (<= stride) */
+	bool last_taken;     /* whether the latest incoming sample is the one stored last (so a
+	                        user stack added next belongs to it) */
+	uint64_t rng;        /* the choices' generator: fixed seed, so runs and tests repeat */
 } sc__cpu_raw;
 
 /* ---- cpu_raw.c: the store ------------------------------------------------------------------ */
@@ -93,13 +112,25 @@ typedef struct sc__cpu_raw {
 /* Makes room for `more` elements of `size` bytes in *items (n used, capacity *cap), doubling
  * the capacity. 0 or SC_ENOMEM (then *items is unchanged). Shared by the CPU files' arrays. */
 int sc__cpu_reserve(void **items, size_t n, size_t *cap, size_t more, size_t size);
+/* An empty store with max_bytes SC__CPU_RAW_MAX_BYTES and stride 1. */
 void sc__cpu_raw_init(sc__cpu_raw *r);
 void sc__cpu_raw_release(sc__cpu_raw *r);
-/* Appends a sample; frames innermost first, frames[0] the sampled IP (n may be 0: unknown).
- * More than SC__CPU_MAX_FRAMES frames keep the innermost ones. 0 or SC_ENOMEM. */
+/* Appends a sample standing for `weight` sampling periods (0 is read as 1); frames innermost
+ * first, frames[0] the sampled IP (n may be 0: unknown). More than SC__CPU_MAX_FRAMES frames keep
+ * the innermost ones. Past max_bytes the store thins (see sc__cpu_raw), so the sample may be
+ * folded into another one. 0 or SC_ENOMEM. */
 int sc__cpu_raw_add_sample(sc__cpu_raw *r, uint32_t pid, uint32_t tid, uint64_t time_ns,
-                           const uint64_t *frames, size_t n, int32_t region);
-/* Attaches a user stack copy to the last sample added. 0 or SC_ENOMEM (SC_EINVAL: no sample). */
+                           const uint64_t *frames, size_t n, int32_t region, uint32_t weight);
+/* Bytes of samples, frames, user stacks and stack copies held (what max_bytes bounds). */
+size_t sc__cpu_raw_bytes(const sc__cpu_raw *r);
+/* The summed weight of the stored samples: the sampling periods they stand for. */
+uint64_t sc__cpu_raw_weight(const sc__cpu_raw *r);
+/* Appends everything src holds to dst (samples with their weights and user stacks, mappings,
+ * processes, lost), thinning dst as it fills. 0 or SC_ENOMEM. */
+int sc__cpu_raw_append(sc__cpu_raw *dst, const sc__cpu_raw *src);
+/* Attaches a user stack copy to the last sample added: dropped (0) when thinning folded that
+ * sample into another, or when the copy alone would not fit in max_bytes (the sample keeps its
+ * frames). 0 or SC_ENOMEM (SC_EINVAL: no sample). */
 int sc__cpu_raw_add_user_stack(sc__cpu_raw *r, const uint64_t regs[SC__CPU_NREGS],
                                const void *stack, size_t len);
 /* Records a mapping (the path is copied). bias_known false: the builder derives the bias from
@@ -134,6 +165,9 @@ int sc__cpu_profile_build(const sc__cpu_raw *raw, const sc__cpu_build_options *o
 /* A cpu profile with nothing measured, for the reason given (printf-style). */
 void sc__cpu_profile_unavailable(sc_cpu_profile *out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Puts text before the note the builder may have written (the collector's thinning), "; " between:
+ * the sampler's own words come first. */
+void sc__cpu_note_prepend(sc_cpu_profile *c, const char *text);
 /* Frees what a cpu profile owns and leaves it unavailable with reason "". */
 void sc__cpu_profile_release(sc_cpu_profile *p);
 /* A deep copy of src into dst (sc__profile_copy). 0 or SC_ENOMEM (dst then released). */

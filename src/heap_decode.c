@@ -1208,16 +1208,15 @@ int sc__heap_agg_take_cpu(sc__heap_agg *a, sc__cpu_raw *raw)
 				return SC_ENOMEM;
 		}
 	}
-	/* The raw store has no weights: a sample that stands for several timer periods is added
-	 * that many times, so that counts stay proportional to CPU time (heap_wire.h). A thread
-	 * that kept SIGPROF blocked for long could claim a huge overrun: it is capped. */
+	/* A sample that stands for several timer periods weighs that many, so that weights stay
+	 * proportional to CPU time (heap_wire.h). A thread that kept SIGPROF blocked for long could
+	 * claim a huge overrun: it is capped. */
 	for (size_t i = 0; i < a->n_cpu; i++) {
 		const cpu_sample *c = &a->cpu[i];
-		uint32_t copies = c->periods < CPU_MAX_PERIODS ? c->periods : CPU_MAX_PERIODS;
-		for (uint32_t k = 0; k < copies; k++)
-			if (sc__cpu_raw_add_sample(raw, c->pid, c->tid, c->t_ns,
-			                           a->cpu_frames + c->first, c->n, -1))
-				return SC_ENOMEM;
+		uint32_t weight = c->periods < CPU_MAX_PERIODS ? c->periods : CPU_MAX_PERIODS;
+		if (sc__cpu_raw_add_sample(raw, c->pid, c->tid, c->t_ns, a->cpu_frames + c->first,
+		                           c->n, -1, weight))
+			return SC_ENOMEM;
 	}
 	a->n_cpu = 0;
 	a->n_cpu_frames = 0;

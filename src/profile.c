@@ -469,9 +469,9 @@ static void cpu_end(sc_profiler *p, cpu_run *c, sc_profile *prof, double wall_s)
 		sc__cpu_profile_unavailable(&prof->cpu, "not sampled: %s", sc_strerror(err));
 		return;
 	}
-	snprintf(prof->cpu.sampler_note, sizeof prof->cpu.sampler_note, "%s",
-	         "in-process: a SIGPROF timer on the calling thread's CPU time "
-	         "(sc_profiler_sample_cpu); other threads are not sampled");
+	sc__cpu_note_prepend(&prof->cpu,
+	                     "in-process: a SIGPROF timer on the calling thread's CPU time "
+	                     "(sc_profiler_sample_cpu); other threads are not sampled");
 }
 
 void *sc_profile_comprehensive(sc_profiler *p, const char *name, sc_workload_fn fn, void *ctx,

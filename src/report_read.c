@@ -682,8 +682,8 @@ static int read_cpu(reader *rd, const json_t *c, sc_cpu_profile *out)
 {
 	static const char *const samplers[] = {"perf_event", "timer", NULL};
 	static const char *const graphs[] = {"fp", "dwarf", NULL};
-	*out =
-	    (sc_cpu_profile){.available = false, .rate_hz = NAN, .duration_s = NAN, .cpu_s = NAN};
+	*out = (sc_cpu_profile){
+	    .available = false, .rate_hz = NAN, .duration_s = NAN, .cpu_s = NAN, .kept_one_in = 1};
 	if (!c) {
 		/* Reports written before the sampler existed. */
 		snprintf(out->reason, sizeof out->reason, "not in this report");
@@ -715,6 +715,11 @@ static int read_cpu(reader *rd, const json_t *c, sc_cpu_profile *out)
 		rc = rc ? rc : get_uint(rd, sampler, "processes", &processes);
 		rc = rc ? rc : get_real(rd, sampler, "duration_s", &out->duration_s);
 		rc = rc ? rc : get_real(rd, sampler, "cpu_s", &out->cpu_s);
+		/* Optional: reports written before the store had a memory bound kept every sample.
+		 */
+		uint64_t kept = 1;
+		rc = rc ? rc : get_uint(rd, sampler, "kept_one_in", &kept);
+		out->kept_one_in = kept >= 1 && kept <= UINT32_MAX ? (uint32_t)kept : 1;
 		pop(rd, len);
 		out->threads = (size_t)threads;
 		out->processes = (size_t)processes;

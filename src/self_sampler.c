@@ -31,8 +31,9 @@
  * The kernel checks CPU-time timers at its scheduler tick (CONFIG_HZ, often 250 Hz), not at the
  * exact expiry: at a rate above HZ a tick finds several periods expired, sends one signal and
  * counts the others as the timer's overrun (si_overrun). The sample then stands for all of them,
- * and stop adds it 1 + overrun times, so that samples / rate stays the thread's CPU time and the
- * shares stay right; what a rate above HZ does not give is a finer resolution than the tick.
+ * and stop adds it with weight 1 + overrun, so that the summed weight / rate stays the thread's
+ * CPU time and the shares stay right; what a rate above HZ does not give is a finer resolution than
+ * the tick.
  *
  * One sampler runs at a time in a process, since the SIGPROF disposition is the process's: a
  * second start, or a program that has a SIGPROF handler of its own (a profiler such as gperftools,
@@ -351,12 +352,11 @@ int sc__self_sampler_stop(sc__self_sampler *s, sc__cpu_raw *raw)
 	uint32_t pid = (uint32_t)getpid();
 	for (size_t i = 0; i < n; i++) {
 		const slot *sl = &s->slots[i];
-		for (uint32_t w = 0; w < sl->weight; w++) {
-			int err = sc__cpu_raw_add_sample(raw, pid, (uint32_t)s->tid, sl->time_ns,
-			                                 s->frames + sl->first, sl->n, sl->region);
-			if (err)
-				return err;
-		}
+		int err =
+		    sc__cpu_raw_add_sample(raw, pid, (uint32_t)s->tid, sl->time_ns,
+		                           s->frames + sl->first, sl->n, sl->region, sl->weight);
+		if (err)
+			return err;
 	}
 	raw->lost += atomic_load_explicit(&s->lost, memory_order_relaxed);
 	/* Emptied, so that a second stop adds nothing twice. */

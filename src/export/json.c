@@ -401,7 +401,7 @@ static json_t *cpu_json(const sc_cpu_profile *c)
 		return json_pack("{s:b, s:s}", "available", 0, "reason",
 		                 c->reason[0] ? c->reason : "not measured");
 	/* clang-format off */
-	return json_pack("{s:b, s:n, s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}, "
+	return json_pack("{s:b, s:n, s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}, "
 	                 "s:o, s:o}",
 		"available", 1,
 		"reason",
@@ -416,6 +416,7 @@ static json_t *cpu_json(const sc_cpu_profile *c)
 			"processes", uint_json(c->processes),
 			"duration_s", real_or_null(c->duration_s),
 			"cpu_s", real_or_null(c->cpu_s),
+			"kept_one_in", uint_json(c->kept_one_in ? c->kept_one_in : 1),
 		"hotspots", cpu_hotspots_json(c),
 		"stacks", cpu_stacks_json(c));
 	/* clang-format on */

@@ -541,7 +541,7 @@ static void test_live_counts(void)
 	sc__cpu_raw_init(&raw);
 	/* Something already in the store stays, and the run's records come after it. */
 	const uint64_t ip = 0x1234;
-	CHECK_INT(sc__cpu_raw_add_sample(&raw, 1, 1, 1, &ip, 1, -1), 0);
+	CHECK_INT(sc__cpu_raw_add_sample(&raw, 1, 1, 1, &ip, 1, -1, 1), 0);
 	pid_t pid;
 	char *argv[] = {target("spin"), (char *)"400", NULL};
 	double cpu = sampled_run(argv, false, &raw, &pid);

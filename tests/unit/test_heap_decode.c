@@ -1109,7 +1109,7 @@ static void build_cpu(stream *s)
 }
 
 static void check_sample(const sc__cpu_raw *raw, size_t i, uint32_t pid, uint32_t tid,
-                         uint64_t t_ns, const uint64_t *frames, uint32_t n)
+                         uint64_t t_ns, const uint64_t *frames, uint32_t n, uint32_t weight)
 {
 	CHECK(i < raw->n_samples);
 	if (i >= raw->n_samples)
@@ -1120,6 +1120,7 @@ static void check_sample(const sc__cpu_raw *raw, size_t i, uint32_t pid, uint32_
 	CHECK_INT(c->time_ns, t_ns);
 	CHECK_INT(c->region, -1);
 	CHECK_INT(c->n_frames, n);
+	CHECK_INT(c->weight, weight);
 	CHECK(c->user_index == SIZE_MAX);
 	for (uint32_t j = 0; j < n && j < c->n_frames; j++)
 		CHECK_INT(raw->frames[c->first_frame + j], frames[j]);
@@ -1166,17 +1167,17 @@ static void test_cpu(void)
 		sc__cpu_raw raw;
 		sc__cpu_raw_init(&raw);
 		CHECK_INT(sc__heap_agg_take_cpu(a, &raw), 0);
-		/* A record of 3 periods is 3 samples. */
-		CHECK_INT(raw.n_samples, 6);
+		/* A record of 3 periods is one sample weighing 3. */
+		CHECK_INT(raw.n_samples, 4);
+		CHECK_INT(sc__cpu_raw_weight(&raw), 6);
 		const uint64_t main_frames[] = {0x555555555189, 0x5555555551f0, 0x7ffff7dd0d90};
 		const uint64_t worker_frames[] = {0x5555555551c4};
 		const uint64_t child_frames[] = {0x555555555300, 0x5555555551f0};
 		const uint64_t exec_frames[] = {0x400100, 0x400200};
-		check_sample(&raw, 0, 600, 600, 200, main_frames, 3);
-		for (size_t i = 1; i <= 3; i++)
-			check_sample(&raw, i, 600, 602, 300, worker_frames, 1);
-		check_sample(&raw, 4, 601, 601, 400, child_frames, 2);
-		check_sample(&raw, 5, 600, 600, 700, exec_frames, 2);
+		check_sample(&raw, 0, 600, 600, 200, main_frames, 3, 1);
+		check_sample(&raw, 1, 600, 602, 300, worker_frames, 1, 3);
+		check_sample(&raw, 2, 601, 601, 400, child_frames, 2, 1);
+		check_sample(&raw, 3, 600, 600, 700, exec_frames, 2, 1);
 		/* Each image's objects from its start on, bias known. */
 		CHECK_INT(raw.n_maps, 4);
 		check_mapping(&raw, 0, 600, 100, 0x555555554000, 0x555555555000, 0x555555556000,
