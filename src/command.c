@@ -686,7 +686,8 @@ typedef struct cpu_plan {
 	bool timer; /* the heap shim samples itself */
 	double rate_hz;
 	bool dwarf;
-	char note[200]; /* why the fallback, or "" */
+	char note[200];          /* why the fallback, or "" */
+	sc__region_trace *trace; /* the program's region begins and ends, when it has regions */
 } cpu_plan;
 
 static int cpu_plan_start(session *ss, bool heap_ok, const char *heap_reason, cpu_plan *plan)
@@ -772,6 +773,20 @@ static int cpu_plan_finish(session *ss, cpu_plan *plan, sc__heap_session *hs, co
 	}
 	if (!rc && !ran)
 		cpu_unavailable(ss, "not measured: the sampled run could not start");
+	/* The regions the timed runs reported get the samples taken inside them, when the trace
+	 * says which (otherwise their CPU figures stay unsampled). */
+	sc_region_stats *regions = NULL;
+	size_t n_regions = 0;
+	if (!rc && ran && plan->trace) {
+		int trc = sc__region_trace_collect(plan->trace, &raw, ss->p);
+		plan->trace = NULL;
+		if (trc == SC_ENOMEM)
+			rc = trc;
+		else if (trc == 0) {
+			regions = ss->p->regions;
+			n_regions = ss->p->n_regions;
+		}
+	}
 	if (!rc && ran) {
 		sc__cpu_build_options bo = {
 		    .sampler = plan->timer ? "timer" : "perf_event",
@@ -779,10 +794,9 @@ static int cpu_plan_finish(session *ss, cpu_plan *plan, sc__heap_session *hs, co
 		    .rate_hz = plan->rate_hz,
 		    .duration_s = run->wall_s,
 		};
-		rc = sc__cpu_profile_build(&raw, &bo, &ss->p->cpu, NULL, 0);
+		rc = sc__cpu_profile_build(&raw, &bo, &ss->p->cpu, regions, n_regions);
 		if (!rc)
-			snprintf(ss->p->cpu.sampler_note, sizeof ss->p->cpu.sampler_note, "%s",
-			         plan->note);
+			sc__cpu_note_prepend(&ss->p->cpu, plan->note);
 	}
 	if (rc && rc != SC_ENOMEM)
 		cpu_unavailable(ss, "the CPU samples could not be read: %s", sc_strerror(rc));
@@ -887,6 +901,12 @@ static int instrumented_run(session *ss)
 	pid_t pid = 0;
 	int status = 0;
 	char *const *envp = hs ? sc__heap_session_envp(hs) : NULL;
+	/* Only when there is something to attribute: a sampler runs and the timed runs reported
+	 * regions. Best effort: without the trace the regions have no CPU figures. */
+	if ((plan.perf || plan.timer) && ss->p->n_regions)
+		plan.trace = sc__region_trace_new(envp);
+	if (plan.trace)
+		envp = sc__region_trace_envp(plan.trace);
 	rc = run_once(ss, hs ? "heap" : "sampled", 0, 1, false, envp, &run, &pid, &status);
 	if (rc) {
 		/* The timed runs started the same command: only the helper's loss, or a start that
@@ -899,6 +919,7 @@ static int instrumented_run(session *ss)
 		                ss->failure->message);
 		*ss->failure = (sc_command_failure){0};
 		sc__perf_sampler_free(plan.perf);
+		sc__region_trace_free(plan.trace);
 		sc__heap_session_free(hs);
 		return rc == SC_ENOMEM ? rc : 0;
 	}
@@ -906,6 +927,7 @@ static int instrumented_run(session *ss)
 	if (!rc)
 		rc = cpu_plan_finish(ss, &plan, hs, &run, pid, true);
 	sc__perf_sampler_free(plan.perf);
+	sc__region_trace_free(plan.trace);
 	sc__heap_session_free(hs);
 	return rc;
 }

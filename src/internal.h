@@ -517,4 +517,64 @@ void sc__region_channel_collect(sc__region_channel *c, sc_profile *p);
 int sc__region_channel_parse(const char *text, size_t len, size_t n_runs, double run_time_s,
                              sc_profile *p);
 
+/* ---- region_trace.c: which region each thread was in, for the CPU samples of `shotclock run` --
+ */
+
+/* Set for the instrumented run only (never the timed runs), when it is sampled and the timed runs
+ * reported regions: the path of a file the program maps and appends region begins and ends to. */
+#define SC__REGION_TRACE_ENV "SHOTCLOCK_REGION_TRACE"
+/* The file's capacity: about 2 million region entries (a begin and an end are 16 bytes each). */
+#define SC__REGION_TRACE_BYTES ((size_t)64 << 20)
+
+/* The program's side: this process's mapping of the trace, shared by its tables. */
+typedef struct sc__region_trace_writer sc__region_trace_writer;
+/* The trace when SHOTCLOCK_REGION_TRACE names a usable one (mapped at the first call, once per
+ * process; a forked child shares the parent's mapping); NULL otherwise. Thread-safe. */
+sc__region_trace_writer *sc__region_trace_open(void);
+/* A new table id, unique across every process writing the trace; 0 when none is left. */
+uint16_t sc__region_trace_table(sc__region_trace_writer *w);
+/* Records that entry of table is (name, parent entry, -1 at the top level): once, when made. */
+void sc__region_trace_define(sc__region_trace_writer *w, uint16_t table, int entry, int parent,
+                             const char *name);
+/* Records that the calling thread entered (end false) or left entry of table now
+ * (CLOCK_MONOTONIC, the samplers' clock). Async-signal-unsafe but lock-free. */
+void sc__region_trace_event(sc__region_trace_writer *w, uint16_t table, int entry, bool end);
+
+/* What the matcher found, for the collector's warnings. */
+typedef struct sc__region_trace_stats {
+	uint64_t events;         /* begin and end records read */
+	uint64_t definitions;    /* region definitions read */
+	uint64_t bad;            /* records that made no sense, skipped */
+	bool truncated;          /* the file filled: records after full_ns were lost */
+	uint64_t full_ns;        /* when it filled (CLOCK_MONOTONIC); 0 when it did not */
+	uint64_t attributed;     /* samples given a region */
+	uint64_t unmatched;      /* samples whose innermost region is not among the regions */
+	uint64_t after_full;     /* samples taken after the trace filled: given no region */
+	char unmatched_name[64]; /* the first such region's name, for the warning */
+} sc__region_trace_stats;
+struct sc__cpu_raw;
+/* Pure: reads len bytes of a trace file and sets each of raw's samples' region to the index in
+ * regions (matched by name, parent name and depth) of the innermost region open on its thread at
+ * its time; samples in no region, in a region not in regions, or after the trace filled keep -1.
+ * Malformed bytes are skipped (counted in bad), never trusted. 0, SC_EPARSE (not a trace: nothing
+ * attributed) or SC_ENOMEM. */
+int sc__region_trace_apply(const void *buf, size_t len, struct sc__cpu_raw *raw,
+                           const sc_region_stats *regions, size_t n_regions,
+                           sc__region_trace_stats *st);
+/* The collector's side: a private directory holding the trace file. */
+typedef struct sc__region_trace sc__region_trace;
+/* Best effort: NULL when the file cannot be made (the regions then get no CPU figures). envp is
+ * the environment the run would get (NULL: ours); it must outlive the trace. */
+sc__region_trace *sc__region_trace_new(char *const *envp);
+/* envp plus SHOTCLOCK_REGION_TRACE=<path>. */
+char *const *sc__region_trace_envp(const sc__region_trace *t);
+/* After the run: tags raw's samples with p's regions (sc__region_trace_apply), adds a warning to p
+ * when some could not be attributed, removes the file and frees t. 0: the samples carry their
+ * regions (pass p's regions to the builder); SC_ENOMEM; any other code (NULL t: SC_EUNAVAILABLE):
+ * nothing was attributed, and the regions must stay unsampled (a warning says why, but for a NULL
+ * t). */
+int sc__region_trace_collect(sc__region_trace *t, struct sc__cpu_raw *raw, sc_profile *p);
+/* Removes the file and frees t without reading it (NULL: nothing). */
+void sc__region_trace_free(sc__region_trace *t);
+
 #endif

@@ -26,6 +26,11 @@
  * "regions" profile) have no CPU figures: sampling them would take a timer running for the rest
  * of the program, between regions too, with no call that says when to stop it.
  *
+ * Under `shotclock run` the CPU samples come from the instrumented run, whose sampler cannot read
+ * the slot; there the environment names a region trace (region_trace.c), and a table made while it
+ * is set also logs every begin and end to it, with the thread and the time. Elsewhere that costs
+ * one branch on a field set when the table is made, never taken.
+ *
  * Threads: a profiler's regions belong to one thread at a time (the table and the stack of open
  * regions are not locked, which is what keeps them cheap); profile each thread with its own
  * profiler. Only the list of tables that the channel flushes at exit is locked.
@@ -81,8 +86,10 @@ struct sc__regions {
 	uint64_t overflow; /* begins beyond the stack (or the table) still open */
 	uint64_t dropped;
 	uint64_t unbalanced;
-	heap_snapshot_fn snapshot; /* the shim's, when it is loaded and counting */
-	volatile int32_t *slot;    /* the profiler's: the innermost open entry, -1 none */
+	heap_snapshot_fn snapshot;      /* the shim's, when it is loaded and counting */
+	volatile int32_t *slot;         /* the profiler's: the innermost open entry, -1 none */
+	sc__region_trace_writer *trace; /* SHOTCLOCK_REGION_TRACE's, with this table's id; NULL */
+	uint16_t trace_table;
 	/* The channel: tables alive in the process that wrote the variable's path. */
 	struct sc__regions *next;
 	bool registered; /* in the list */
@@ -211,6 +218,9 @@ static sc__regions *table_new(sc_profiler *p)
 	if (snap && snap(&probe, 0) == 0)
 		r->snapshot = snap;
 	table_register(r);
+	if ((r->trace = sc__region_trace_open()) != NULL &&
+	    !(r->trace_table = sc__region_trace_table(r->trace)))
+		r->trace = NULL;
 	return r;
 }
 
@@ -280,6 +290,8 @@ static int find_entry(sc__regions *r, const char *name, int parent)
 		             .bytes = r->snapshot ? 0 : -1};
 		memcpy(e->name, key, sizeof key);
 		*slot = ++r->n;
+		if (r->trace)
+			sc__region_trace_define(r->trace, r->trace_table, r->n - 1, parent, key);
 		return r->n - 1;
 	}
 }
@@ -322,6 +334,8 @@ void sc_region_begin(sc_profiler *p, const char *name)
 			f->bytes = s.bytes_allocated;
 		}
 	}
+	if (__builtin_expect(r->trace != NULL, 0))
+		sc__region_trace_event(r->trace, r->trace_table, e, false);
 	/* Last, so that the lookup is not part of the region. */
 	f->start = ticks(r);
 	if (!r->first)
@@ -347,6 +361,8 @@ void sc_region_end(sc_profiler *p)
 	}
 	frame *f = &r->stack[--r->depth];
 	*r->slot = r->depth ? (int32_t)r->stack[r->depth - 1].entry : -1;
+	if (__builtin_expect(r->trace != NULL, 0))
+		sc__region_trace_event(r->trace, r->trace_table, f->entry, true);
 	entry *e = &r->entries[f->entry];
 	uint64_t elapsed = now - f->start;
 	e->calls++;
