@@ -188,13 +188,6 @@ int cli_cmd_report(int argc, char **argv);
 int cli_cmd_sysinfo(int argc, char **argv);
 int cli_cmd_demo(int argc, char **argv);
 
-/* ---- symbolize.c: heap sites to function, file and line (libdw) ------------------------------ */
-
-/* Fills function, file and line of every frame of every heap site in r from the modules' files
- * and their debug information. A frame whose module cannot be read keeps them NULL (printed as
- * "??"). Returns 0, or SC_ENOMEM (frames done so far keep their names). */
-int cli_symbolize_heap(sc_report *r);
-
 /* ---- summary.c: the terminal summary (a pure function of the report) ------------------------- */
 
 /* Whether to colour what goes to f: f is a terminal and NO_COLOR is unset or empty. */

@@ -264,7 +264,7 @@ static int present(compare_args *a, sc_profile *profiles, const int *status)
 		}
 	}
 	if (rc == 0) {
-		rc = cli_symbolize_heap(report);
+		rc = sc_report_symbolize(report);
 	}
 	if (rc == 0) {
 		rc = sc_report_analyze(report, a->requirements.n > 0 ? &a->requirements : NULL);

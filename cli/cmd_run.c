@@ -277,7 +277,7 @@ int cli_run_execute(const cli_run_request *req)
 	}
 	if (rc == 0) {
 		/* Before anything shows the report: the summary and every export name functions. */
-		rc = cli_symbolize_heap(report);
+		rc = sc_report_symbolize(report);
 	}
 	if (rc == 0) {
 		/* Bottlenecks and recommendations, for the summary and every export alike. */

@@ -636,6 +636,11 @@ void sc_profile_release(sc_profile *profile);
 int sc_report_new(sc_report **out);
 /* Moves *profile into r (r owns it afterwards; *profile is zeroed). */
 int sc_report_add_profile(sc_report *r, sc_profile *profile);
+/* Fills function, file and line of every frame of every heap site in r from the modules' files
+ * and their debug information, read with libdw (CPU samples are named when their profile is
+ * built). A frame whose module cannot be read keeps them NULL (printed as "??"). Returns 0, or
+ * SC_ENOMEM (frames done so far keep their names). */
+int sc_report_symbolize(sc_report *r);
 
 /* A report from every profile p recorded, plus the system information; free with
  * sc_report_free(). */

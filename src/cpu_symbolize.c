@@ -270,7 +270,7 @@ size_t sc__cpu_maps_visible(const sc__cpu_maps *m, uint32_t pid, uint64_t t, siz
 
 /*
  * Each module file is opened once, as an offline Dwfl holding that one file (like
- * cli/symbolize.c): the builder turns a process address into the file's own virtual address
+ * heap_symbolize.c): the builder turns a process address into the file's own virtual address
  * (address - load bias) and looks that up, adding the Dwfl's bias for the module (0 for a file
  * reported at base 0, but read back rather than assumed).
  */
@@ -279,6 +279,7 @@ typedef struct module_entry {
 	Dwfl *dwfl; /* NULL when the file could not be read */
 	Dwfl_Module *module;
 	Dwarf_Addr dwfl_bias; /* Dwfl address - ELF address */
+	bool own_dwarf; /* the file carries DWARF itself (not only in a detached debug file) */
 } module_entry;
 
 struct sc__cpu_symbolizer {
@@ -296,6 +297,28 @@ static const Dwfl_Callbacks offline_callbacks = {
     .section_address = dwfl_offline_section_address,
     .debuginfo_path = &debuginfo_path,
 };
+
+/*
+ * Detached debug information (Debian's -dbg and -dbgsym packages: libc6-dbg comes with valgrind)
+ * is read for symbol names only. Its DWARF is compressed and large: the first lookup in libc's
+ * inflates tens of megabytes, 30 to 60 ms per run, more than everything else shotclock does
+ * after a short command, for line numbers inside the C library that a user does not change.
+ * DWARF a file carries itself (a program or library built with -g) is read in full.
+ */
+bool sc__elf_has_own_dwarf(Elf *elf)
+{
+	size_t shstrndx;
+	if (!elf || elf_getshdrstrndx(elf, &shstrndx) != 0)
+		return false;
+	for (Elf_Scn *scn = elf_nextscn(elf, NULL); scn; scn = elf_nextscn(elf, scn)) {
+		GElf_Shdr shdr;
+		const char *name =
+		    gelf_getshdr(scn, &shdr) ? elf_strptr(elf, shstrndx, shdr.sh_name) : NULL;
+		if (name && (strcmp(name, ".debug_info") == 0 || strcmp(name, ".zdebug_info") == 0))
+			return shdr.sh_type != SHT_NOBITS;
+	}
+	return false;
+}
 
 int sc__cpu_symbolizer_new(sc__cpu_symbolizer **out)
 {
@@ -347,6 +370,7 @@ int sc__cpu_symbolizer_module(sc__cpu_symbolizer *s, const char *path)
 			e->module = NULL;
 		} else {
 			e->dwfl_bias = bias;
+			e->own_dwarf = sc__elf_has_own_dwarf(dwfl_module_getelf(e->module, &bias));
 		}
 	}
 	return (int)s->n_modules++;
@@ -482,13 +506,13 @@ int sc__cpu_symbolize(sc__cpu_symbolizer *s, int module, uint64_t vaddr, bool ex
 
 	const char *line_file = NULL;
 	int line = 0;
-	Dwfl_Line *dl = dwfl_module_getsrc(e->module, pc);
+	Dwfl_Line *dl = e->own_dwarf ? dwfl_module_getsrc(e->module, pc) : NULL;
 	if (dl)
 		line_file = dwfl_lineinfo(dl, NULL, &line, NULL, NULL, NULL);
 
 	size_t n = 0;
 	Dwarf_Addr cu_bias;
-	Dwarf_Die *cu = dwfl_module_addrdie(e->module, pc, &cu_bias);
+	Dwarf_Die *cu = e->own_dwarf ? dwfl_module_addrdie(e->module, pc, &cu_bias) : NULL;
 	Dwarf_Die fn;
 	bool have = false;
 	if (cu) {

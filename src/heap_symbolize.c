@@ -1,6 +1,6 @@
-/* symbolize.c: heap sites' return addresses to function, file and line, read with libdw. */
+/* heap_symbolize.c: heap sites' return addresses to function, file and line, read with libdw. */
 #define _GNU_SOURCE
-#include "cli.h"
+#include "internal.h"
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -9,12 +9,13 @@
 #include <string.h>
 
 /*
- * Symbolizing is the CLI's job, not the profiled program's nor the library's: the program must not
- * pay for it, and the library stays free of libdw. Every module is read from its file on disk, as
- * an offline Dwfl holding that one file at base 0, so a frame's offset (its address minus the load
- * base) is the address to look up: for a shared object or a PIE, file addresses start at 0; for a
- * non-PIE executable the load base is 0 and the offset is the absolute address, which is also its
- * file address.
+ * Symbolizing happens after the run, never in the profiled program, which must not pay for it
+ * (CPU samples are symbolized by cpu_symbolize.c, when their profile is built; heap sites here,
+ * once the report holds them, by sc_report_symbolize). Every module is read from its file on disk,
+ * as an offline Dwfl holding that one file at base 0, so a frame's offset (its address minus the
+ * load base) is the address to look up: for a shared object or a PIE, file addresses start at 0;
+ * for a non-PIE executable the load base is 0 and the offset is the absolute address, which is also
+ * its file address.
  */
 
 /* One module file, opened once however many frames fall in it. */
@@ -22,6 +23,7 @@ typedef struct module_entry {
 	char *path;
 	Dwfl *dwfl; /* NULL when the file could not be read */
 	Dwfl_Module *module;
+	bool own_dwarf; /* DWARF in the file itself; a detached debug file gives names only */
 } module_entry;
 
 typedef struct module_cache {
@@ -77,7 +79,12 @@ static module_entry *module_open(module_cache *c, const char *path)
 		dwfl_end(e->dwfl);
 		e->dwfl = NULL;
 		e->module = NULL;
+		return e;
 	}
+	/* As for CPU samples (sc__elf_has_own_dwarf says why): inflating libc6-dbg's DWARF would
+	 * cost more than the rest of a short run's report. */
+	GElf_Addr bias;
+	e->own_dwarf = sc__elf_has_own_dwarf(dwfl_module_getelf(e->module, &bias));
 	return e;
 }
 
@@ -131,13 +138,13 @@ static int symbolize_frame(module_cache *c, sc_heap_frame *f)
 	/* A return address points after the call; the call itself is one byte earlier, within the
 	 * calling function and on the calling line even when the call ends the function. */
 	Dwarf_Addr pc = f->offset - 1;
-	const char *function = dwarf_function(e->module, pc);
+	const char *function = e->own_dwarf ? dwarf_function(e->module, pc) : NULL;
 	if (!function) {
 		function = dwfl_module_addrname(e->module, pc);
 	}
 	const char *file = NULL;
 	int line = 0;
-	Dwfl_Line *l = dwfl_module_getsrc(e->module, pc);
+	Dwfl_Line *l = e->own_dwarf ? dwfl_module_getsrc(e->module, pc) : NULL;
 	if (l) {
 		file = dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL);
 	}
@@ -151,7 +158,7 @@ static int symbolize_frame(module_cache *c, sc_heap_frame *f)
 	return 0;
 }
 
-int cli_symbolize_heap(sc_report *r)
+int sc_report_symbolize(sc_report *r)
 {
 	module_cache cache = {0};
 	int rc = 0;

@@ -253,7 +253,8 @@ int sc__heap_agg_feed(sc__heap_agg *a, const void *buf, size_t len, char *err, s
 int sc__heap_agg_counters(sc__heap_agg *a, const void *counters, size_t len, char *err,
                           size_t err_cap);
 /* The heap profile of process root_pid (and, counted in processes, its traced descendants).
- * Sites carry address/module/offset; function/file/line stay NULL (the CLI symbolizes). */
+ * Sites carry address/module/offset; function/file/line stay NULL (sc_report_symbolize names them).
+ */
 int sc__heap_agg_result(const sc__heap_agg *a, uint32_t root_pid, sc_heap_profile *out);
 
 /* ---- heap_region.c: heap figures of an in-process region ------------------------------------ */
@@ -437,6 +438,11 @@ int sc__export_speedscope(const sc_report *r, FILE *fp);
 /* A JSON string of s (jansson's json_t); text that is not UTF-8 keeps its ASCII bytes and '?' for
  * the others, so a name from a binary never drops out of a report. NULL when out of memory. */
 struct json_t *sc__json_string_lossy(const char *s);
+
+/* cpu_symbolize.c: whether an ELF file (libelf's Elf) carries DWARF itself; detached debug files
+ * are read for symbol names only (see there why). */
+typedef struct Elf Elf;
+bool sc__elf_has_own_dwarf(Elf *elf);
 
 /* format.c: figures and names as Markdown and HTML print them. A figure that was not measured
  * (not finite; a negative count) prints "n/a", never 0. */
