@@ -983,7 +983,8 @@ int sc_report_analyze(sc_report *r, const sc_requirements *req)
 	if (r->n_profiles == 0)
 		return 0;
 	/* A command's leak verdict was judged when its heap sites were still addresses; judged
-	 * again now, its reason names the function (the CLI calls sc_report_symbolize before it analyses). */
+	 * again now, its reason names the function (the CLI calls sc_report_symbolize before it
+	 * analyses). */
 	for (size_t i = 0; i < r->n_profiles; i++) {
 		sc_profile *p = &r->profiles[i];
 		if (p->kind && strcmp(p->kind, "command") == 0 && p->leak.verdict &&
