@@ -19,10 +19,12 @@
  * thread that starts the shim) gets a POSIX timer on its own CPU-time clock, delivering SIGPROF to
  * that very thread (SIGEV_THREAD_ID) once per period of CPU time it uses. A thread that sleeps
  * uses none, so it is never interrupted. The handler walks the frame pointers of the interrupted
- * context and sends one CPU record.
+ * context, copies the registers and the top HEAP_CPU_STACK_BYTES of the stack (for the
+ * collector's leaf fix-up: the caller of a function caught without a frame of its own) and sends
+ * one CPU record.
  *
  * How a sample leaves the handler: as a batch of its own, built on the handler's stack and
- * written with one write(2) of at most 1056 bytes straight to the FIFO. A pipe write of at most
+ * written with one write(2) of at most 1216 bytes straight to the FIFO. A pipe write of at most
  * PIPE_BUF bytes is atomic, so it can neither split nor be split by the batch the interrupted
  * code may be writing, and the handler touches none of the state the thread's own batch lives in
  * (sc__emit is not reentrant). A per-thread ring flushed later would save the system call but
@@ -140,35 +142,62 @@ static void emit_state(uint32_t state, int error)
 
 /* ---- the handler ----------------------------------------------------------------------------- */
 
+/* How many bytes from sp up lie within the thread's known stack, at most HEAP_CPU_STACK_BYTES
+ * and a multiple of 8 (the record stays aligned). */
+static uint32_t stack_room(uintptr_t sp)
+{
+	uintptr_t room = my_stack_hi - sp;
+
+	if (room > HEAP_CPU_STACK_BYTES)
+		room = HEAP_CPU_STACK_BYTES;
+	return (uint32_t)(room & ~(uintptr_t)7);
+}
+
 static void take_sample(const ucontext_t *uc, int overrun)
 {
 	struct {
 		struct heap_batch b;
 		struct heap_rec_cpu r;
-		/* Room for the shim's own frames, which are dropped. */
-		uint64_t frames[HEAP_MAX_CPU_FRAMES + 8];
+		/* The frames (with room for the shim's own, which are dropped), then the
+		 * registers and the stack copy, which follow the frames kept. */
+		uint64_t words[HEAP_MAX_CPU_FRAMES + 8 +
+		               (sizeof(struct heap_cpu_stack) + HEAP_CPU_STACK_BYTES) / 8];
 	} m;
-	uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+	const greg_t *gr = uc->uc_mcontext.gregs;
+	uintptr_t sp = (uintptr_t)gr[REG_RSP];
 	uintptr_t span = sc__g.self_hi - sc__g.self_lo;
+	int on_stack = my_stack_hi != 0 && sp >= my_stack_lo && sp < my_stack_hi;
+	struct heap_cpu_stack st;
 	struct timespec ts;
 	size_t n, k = 1, size;
 
 	/* Only a thread on its own stack is walked: on a signal stack or a coroutine's, the
 	 * frame pointers lead where nothing says the memory is mapped. The IP is exact anyway. */
-	if (my_stack_hi != 0 && sp >= my_stack_lo && sp < my_stack_hi)
-		n = sc__fp_walk(uc, my_stack_lo, my_stack_hi, m.frames,
-		                sizeof m.frames / sizeof m.frames[0]);
+	if (on_stack)
+		n = sc__fp_walk(uc, my_stack_lo, my_stack_hi, m.words, HEAP_MAX_CPU_FRAMES + 8);
 	else
-		n = sc__fp_walk(uc, 0, 0, m.frames, 1);
+		n = sc__fp_walk(uc, 0, 0, m.words, 1);
 	/* The shim's return addresses (a thread's start trampoline, an allocation wrapper) are
 	 * not the program's; an IP inside the shim is kept, being where the time went. */
 	for (size_t i = 1; i < n && k < HEAP_MAX_CPU_FRAMES; i++)
-		if (m.frames[i] - sc__g.self_lo >= span)
-			m.frames[k++] = m.frames[i];
+		if (m.words[i] - sc__g.self_lo >= span)
+			m.words[k++] = m.words[i];
 	if (n == 0)
 		return;
+	/* The registers and the top of the stack, after the frames kept: a frameless leaf's
+	 * return address is there, and the collector reads the CFI to find it. The bytes lie
+	 * between sp and the top of this thread's own stack, so they are mapped; on another
+	 * stack nothing is copied. */
+	memset(&st, 0, sizeof st);
+	st.rsp = (uint64_t)sp;
+	st.rbp = (uint64_t)gr[REG_RBP];
+	st.rip = (uint64_t)gr[REG_RIP];
+	st.stack_len = on_stack ? stack_room(sp) : 0;
+	memcpy(&m.words[k], &st, sizeof st);
+	if (st.stack_len != 0)
+		memcpy(&m.words[k + sizeof st / 8], (const void *)sp, st.stack_len);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	size = sizeof m.r + 8 * k;
+	size = sizeof m.r + 8 * k + sizeof st + st.stack_len;
 	m.r.h.type = HEAP_REC_CPU;
 	m.r.h.size = (uint16_t)size;
 	m.r.h.aux = (uint32_t)k;

@@ -737,7 +737,8 @@ static int cpu_plan_start(session *ss, bool heap_ok, const char *heap_reason, cp
 		snprintf(plan->note, sizeof plan->note,
 		         "the timer sampler was asked for (--sampler)");
 	if (plan->dwarf) {
-		/* The timer sampler walks frame pointers in a signal handler; it copies no stacks.
+		/* The timer sampler walks frame pointers in a signal handler and copies only 128
+		 * bytes of stack (for a frameless leaf's caller): too little to unwind with DWARF.
 		 */
 		size_t used = strlen(plan->note);
 		snprintf(plan->note + used, sizeof plan->note - used,

@@ -33,7 +33,8 @@
 /* The most bytes of samples, frames and user stacks a raw store holds before it thins itself:
  * a perf_event sample in fp mode takes 48 bytes, 8 per frame and 280 of registers and stack for
  * the leaf fix-up (about 400 in all: 650,000 samples, 3 minutes of 4 busy threads at 997 Hz), a
- * timer sample about 200 (1.3 million), a --call-graph dwarf sample 8.4 KiB (30,000). Its arrays
+ * timer sample about 350 with its 128-byte copy (770,000), a --call-graph dwarf sample 8.4 KiB
+ * (30,000). Its arrays
  * may take up to twice that (they double). */
 #define SC__CPU_RAW_MAX_BYTES ((size_t)256 << 20)
 
@@ -61,8 +62,8 @@ typedef struct sc__cpu_sample {
 	int32_t region;    /* in-process: index of the innermost open region; -1 none */
 	uint32_t weight;   /* the sampling periods this sample stands for: 1, more for a timer
 	                      sample with overruns or a sample the store kept for others (thinning) */
-	size_t user_index; /* with a user stack copy (dwarf; the perf sampler's 128 bytes for the
-	                      leaf fix-up in fp mode): index into raw->user; SIZE_MAX none */
+	size_t user_index; /* with a user stack copy (dwarf; in fp mode the 128 bytes every sampler
+	                      copies for the leaf fix-up): index into raw->user; SIZE_MAX none */
 } sc__cpu_sample;
 
 /* The registers and stack bytes copied at a sample: for DWARF unwinding (--call-graph dwarf), or,

@@ -269,15 +269,6 @@ typedef struct proc {
 	uint64_t cpu_period_ns;
 } proc;
 
-/* One CPU record, kept until sc__heap_agg_take_cpu moves it out. */
-typedef struct cpu_sample {
-	uint32_t pid, tid;
-	uint32_t periods; /* at least 1 */
-	uint64_t t_ns;
-	size_t first; /* into sc__heap_agg.cpu_frames */
-	uint32_t n;
-} cpu_sample;
-
 static void proc_release(proc *p)
 {
 	for (size_t i = 0; i < p->n_modules; i++)
@@ -307,10 +298,10 @@ struct sc__heap_agg {
 	proc *procs;
 	size_t n_procs, cap_procs;
 
-	cpu_sample *cpu;
-	size_t n_cpu, cap_cpu;
-	uint64_t *cpu_frames;
-	size_t n_cpu_frames, cap_cpu_frames;
+	/* The CPU records' samples, added as they are decoded so that the store's own bound
+	 * (SC__CPU_RAW_MAX_BYTES, by thinning) holds while a long run streams them in; moved out
+	 * by sc__heap_agg_take_cpu. */
+	sc__cpu_raw cpu;
 
 	bool have_counters;
 	uint64_t sample_bytes; /* from the counters header */
@@ -325,7 +316,10 @@ int sc__heap_agg_new(sc__heap_agg **out)
 	if (!out)
 		return SC_EINVAL;
 	*out = calloc(1, sizeof **out);
-	return *out ? 0 : SC_ENOMEM;
+	if (!*out)
+		return SC_ENOMEM;
+	sc__cpu_raw_init(&(*out)->cpu);
+	return 0;
 }
 
 void sc__heap_agg_free(sc__heap_agg *a)
@@ -335,8 +329,7 @@ void sc__heap_agg_free(sc__heap_agg *a)
 	for (size_t i = 0; i < a->n_procs; i++)
 		proc_release(&a->procs[i]);
 	free(a->procs);
-	free(a->cpu);
-	free(a->cpu_frames);
+	sc__cpu_raw_release(&a->cpu);
 	free(a);
 }
 
@@ -421,6 +414,32 @@ static size_t min_size(unsigned type)
 	}
 }
 
+/* The bytes of a CPU record after its frames: none, or a struct heap_cpu_stack whose stack copy
+ * fits both HEAP_CPU_STACK_BYTES and the record (bytes beyond it are a later version's). */
+static int check_cpu_stack(sc__heap_agg *a, uint64_t where, const uint8_t *r,
+                           const struct heap_record *h)
+{
+	size_t at = sizeof(struct heap_rec_cpu) + 8 * (size_t)h->aux;
+	size_t left = h->size - at;
+	if (left == 0)
+		return 0;
+	struct heap_cpu_stack st;
+	if (left < sizeof st)
+		return fail(a, where,
+		            "CPU record has %zu bytes after its %u frames, too few for the %zu of "
+		            "its registers",
+		            left, h->aux, sizeof st);
+	memcpy(&st, r + at, sizeof st);
+	if (st.stack_len > HEAP_CPU_STACK_BYTES)
+		return fail(a, where, "CPU record with a stack copy of %u bytes (at most %d)",
+		            st.stack_len, HEAP_CPU_STACK_BYTES);
+	if (st.stack_len > left - sizeof st)
+		return fail(a, where,
+		            "CPU record of %u bytes cannot hold %u frames and %u stack bytes",
+		            h->size, h->aux, st.stack_len);
+	return 0;
+}
+
 /* Checks every record of the batch at p (header included, size bytes in all). */
 static int check_records(sc__heap_agg *a, const uint8_t *p, size_t size)
 {
@@ -472,6 +491,9 @@ static int check_records(sc__heap_agg *a, const uint8_t *p, size_t size)
 				return fail(a, where,
 				            "CPU record of %u bytes cannot hold %u frames", h.size,
 				            h.aux);
+			int rc = check_cpu_stack(a, where, p + at, &h);
+			if (rc)
+				return rc;
 		}
 		at += h.size;
 	}
@@ -647,19 +669,34 @@ static void apply_leak(proc *p, const uint8_t *r, const struct heap_record *h)
 		p->sites[i].lost_bytes += (double)m.size;
 }
 
+/* The most timer periods one CPU record may stand for (heap_wire.h, struct heap_rec_cpu). */
+#define CPU_MAX_PERIODS 1000u
+
+/* A sample that stands for several timer periods weighs that many, so that weights stay
+ * proportional to CPU time (heap_wire.h). A thread that kept SIGPROF blocked for long could claim
+ * a huge overrun: it is capped. The registers and stack copy (check_cpu_stack let them through)
+ * go with it, in DWARF numbering, for the builder's leaf fix-up. */
 static int apply_cpu(sc__heap_agg *a, const proc *p, const uint8_t *r, const struct heap_record *h)
 {
 	struct heap_rec_cpu m;
 	memcpy(&m, r, sizeof m);
-	if (grow((void **)&a->cpu, &a->cap_cpu, a->n_cpu + 1, sizeof *a->cpu) ||
-	    grow((void **)&a->cpu_frames, &a->cap_cpu_frames, a->n_cpu_frames + h->aux,
-	         sizeof *a->cpu_frames))
-		return SC_ENOMEM;
-	memcpy(a->cpu_frames + a->n_cpu_frames, r + sizeof m, 8 * (size_t)h->aux);
-	a->cpu[a->n_cpu++] =
-	    (cpu_sample){p->pid, m.tid, m.periods ? m.periods : 1, m.t_ns, a->n_cpu_frames, h->aux};
-	a->n_cpu_frames += h->aux;
-	return 0;
+	uint64_t frames[HEAP_MAX_CPU_FRAMES];
+	memcpy(frames, r + sizeof m, 8 * (size_t)h->aux);
+	uint32_t periods = m.periods ? m.periods : 1;
+	uint32_t weight = periods < CPU_MAX_PERIODS ? periods : CPU_MAX_PERIODS;
+	int rc = sc__cpu_raw_add_sample(&a->cpu, p->pid, m.tid, m.t_ns, frames, h->aux, -1, weight);
+	size_t at = sizeof m + 8 * (size_t)h->aux;
+	if (rc || h->size == at)
+		return rc;
+	struct heap_cpu_stack st;
+	memcpy(&st, r + at, sizeof st);
+	if (st.stack_len == 0)
+		return 0; /* nothing to read a return address from */
+	uint64_t regs[SC__CPU_NREGS] = {0};
+	regs[6] = st.rbp;
+	regs[7] = st.rsp;
+	regs[16] = st.rip;
+	return sc__cpu_raw_add_user_stack(&a->cpu, regs, r + at + sizeof st, st.stack_len);
 }
 
 static int apply_record(sc__heap_agg *a, proc *p, const uint8_t *r, const struct heap_record *h)
@@ -1180,9 +1217,6 @@ int sc__heap_agg_result(const sc__heap_agg *a, uint32_t root_pid, sc_heap_profil
 
 /* ---- CPU samples (the timer sampler) ------------------------------------------------------- */
 
-/* The most timer periods one CPU record may stand for (heap_wire.h, struct heap_rec_cpu). */
-#define CPU_MAX_PERIODS 1000u
-
 int sc__heap_agg_take_cpu(sc__heap_agg *a, sc__cpu_raw *raw)
 {
 	if (!a || !raw)
@@ -1208,18 +1242,39 @@ int sc__heap_agg_take_cpu(sc__heap_agg *a, sc__cpu_raw *raw)
 				return SC_ENOMEM;
 		}
 	}
-	/* A sample that stands for several timer periods weighs that many, so that weights stay
-	 * proportional to CPU time (heap_wire.h). A thread that kept SIGPROF blocked for long could
-	 * claim a huge overrun: it is capped. */
-	for (size_t i = 0; i < a->n_cpu; i++) {
-		const cpu_sample *c = &a->cpu[i];
-		uint32_t weight = c->periods < CPU_MAX_PERIODS ? c->periods : CPU_MAX_PERIODS;
-		if (sc__cpu_raw_add_sample(raw, c->pid, c->tid, c->t_ns, a->cpu_frames + c->first,
-		                           c->n, -1, weight))
-			return SC_ENOMEM;
+	/* The samples, moved whole when raw holds none yet (no copy, so no second store's worth
+	 * of memory at the end of a long run), else appended. */
+	if (raw->n_samples == 0 && raw->n_user == 0 &&
+	    sc__cpu_raw_bytes(&a->cpu) <=
+	        (raw->max_bytes ? raw->max_bytes : SC__CPU_RAW_MAX_BYTES)) {
+		sc__cpu_raw *c = &a->cpu;
+		free(raw->samples);
+		free(raw->frames);
+		free(raw->user);
+		free(raw->stack_bytes);
+		raw->samples = c->samples;
+		raw->n_samples = c->n_samples;
+		raw->cap_samples = c->cap_samples;
+		raw->frames = c->frames;
+		raw->n_frames = c->n_frames;
+		raw->cap_frames = c->cap_frames;
+		raw->user = c->user;
+		raw->n_user = c->n_user;
+		raw->cap_user = c->cap_user;
+		raw->stack_bytes = c->stack_bytes;
+		raw->n_stack_bytes = c->n_stack_bytes;
+		raw->cap_stack_bytes = c->cap_stack_bytes;
+		raw->stride = c->stride;
+		raw->last_count = c->last_count;
+		raw->last_taken = c->last_taken;
+		c->samples = NULL;
+		c->frames = NULL;
+		c->user = NULL;
+		c->stack_bytes = NULL;
+	} else if (sc__cpu_raw_append(raw, &a->cpu)) {
+		return SC_ENOMEM;
 	}
-	a->n_cpu = 0;
-	a->n_cpu_frames = 0;
+	sc__cpu_raw_release(&a->cpu);
 	return 0;
 }
 

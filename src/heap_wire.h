@@ -236,14 +236,20 @@ struct heap_rec_exit {
 
 enum { HEAP_EXIT_NORMAL = 1, HEAP_EXIT_UNDERSCORE = 2, HEAP_EXIT_EXEC = 3 };
 
-/* Frames per CPU sample: as many as perf keeps by default (kernel.perf_event_max_stack). A
- * sample is written from the signal handler as a batch of its own, 16 + 24 + 8 x 127 = 1056
- * bytes, well within one atomic write. */
+/* Frames per CPU sample: as many as perf keeps by default (kernel.perf_event_max_stack). */
 #define HEAP_MAX_CPU_FRAMES 127
+/* Stack bytes a CPU sample copies from the interrupted stack pointer up (struct heap_cpu_stack):
+ * where a function that has not set up its frame pointer keeps its return address, as the
+ * perf_event sampler's fp mode copies (src/cpu_perf.c says why 128). */
+#define HEAP_CPU_STACK_BYTES 128
 
 /* CPU: aux = number of frames (1..HEAP_MAX_CPU_FRAMES), innermost first: frames[0] is the
  * interrupted instruction (exact), the others return addresses found by the frame-pointer walk
- * (the shim's own frames left out); they follow the record, u64 each. */
+ * (the shim's own frames left out); they follow the record, u64 each. A struct heap_cpu_stack
+ * may follow the frames (size says: size > 24 + 8 x frames), appended without a version change
+ * since a reader that predates it ignores bytes beyond the frames. The largest sample is written
+ * from the signal handler as a batch of its own, 16 + 24 + 8 x 127 + 32 + 128 = 1216 bytes, well
+ * within one atomic write. */
 struct heap_rec_cpu {
 	struct heap_record h;
 	uint32_t tid;
@@ -253,6 +259,19 @@ struct heap_rec_cpu {
 	 * times, so samples stay proportional to CPU time whatever the tick. */
 	uint32_t periods;
 	uint64_t t_ns; /* CLOCK_MONOTONIC, as start_ns and ALLOC's t_ns */
+};
+
+/* After a CPU record's frames: the interrupted registers and the stack they point at, so that
+ * the collector can find the caller of a function caught before it made rbp its frame pointer (a
+ * frameless leaf: the walk from rbp skips that caller). stack_len bytes copied from address rsp
+ * up follow, padded to 8: HEAP_CPU_STACK_BYTES, fewer when the thread's known stack ends sooner,
+ * 0 when rsp is outside it. */
+struct heap_cpu_stack {
+	uint64_t rsp;
+	uint64_t rbp;
+	uint64_t rip;
+	uint32_t stack_len; /* 0..HEAP_CPU_STACK_BYTES */
+	uint32_t reserved;  /* 0 */
 };
 
 /* CPU_STATE: aux = enum heap_cpu_state. One per process image when the sampler was asked for:
@@ -278,7 +297,10 @@ _Static_assert(sizeof(struct heap_batch) == 16, "batch header layout");
 _Static_assert(sizeof(struct heap_rec_alloc) == 40, "alloc record layout");
 _Static_assert(sizeof(struct heap_rec_cpu) == 24, "cpu record layout");
 _Static_assert(sizeof(struct heap_rec_cpu_state) == 32, "cpu state record layout");
-_Static_assert(sizeof(struct heap_batch) + sizeof(struct heap_rec_cpu) + 8 * HEAP_MAX_CPU_FRAMES <=
+_Static_assert(sizeof(struct heap_cpu_stack) == 32, "cpu stack layout");
+_Static_assert(HEAP_CPU_STACK_BYTES % 8 == 0, "the stack copy keeps the record's alignment");
+_Static_assert(sizeof(struct heap_batch) + sizeof(struct heap_rec_cpu) + 8 * HEAP_MAX_CPU_FRAMES +
+                       sizeof(struct heap_cpu_stack) + HEAP_CPU_STACK_BYTES <=
                    HEAP_BATCH_MAX,
                "a CPU sample fits one batch");
 

@@ -52,6 +52,10 @@
 #define SELF_MIN_SAMPLES 4096 /* slots at least, whatever the rate */
 #define SELF_PREFAULT_S  2    /* CPU seconds of samples whose pages are touched at start */
 #define MAX_OVERRUN      1000 /* a sample stands for at most this many periods more */
+/* Stack bytes copied per sample from the interrupted rsp up, for the builder's leaf fix-up (the
+ * caller of a function caught before it made rbp its frame pointer): as the perf_event sampler's
+ * fp mode copies (cpu_perf.c says why 128). */
+#define SELF_STACK_BYTES 128
 
 /* One sample in the buffer; its frames follow in the pool. */
 typedef struct slot {
@@ -60,6 +64,10 @@ typedef struct slot {
 	uint32_t n;
 	int32_t region;
 	uint32_t weight; /* 1 + the timer's overruns: the periods this one sample stands for */
+	/* The slot's stack copy (stacks[its index]): its bytes, 0..SELF_STACK_BYTES, and the
+	 * interrupted registers it goes with (rip is frames[first]). */
+	uint32_t stack_len;
+	uint64_t rsp, rbp;
 } slot;
 
 struct sc__self_sampler {
@@ -71,13 +79,15 @@ struct sc__self_sampler {
 	bool timer_made;
 	bool handler_set;
 	struct sigaction old_action;
-	/* The buffer: one mapping, slots first, then the frame pool. */
+	/* The buffer: one mapping, slots first, then the frame pool, then one stack copy per
+	 * slot. */
 	void *map;
 	size_t map_bytes;
 	slot *slots;
 	size_t cap_slots;
 	uint64_t *frames;
 	size_t cap_frames;
+	unsigned char (*stacks)[SELF_STACK_BYTES];
 	/* Written by the handler only (which never interrupts itself: SIGPROF is blocked while it
 	 * runs); read by stop after the timer is gone. Lock-free atomics are async-signal-safe. */
 	atomic_size_t n_slots;
@@ -95,7 +105,33 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Async-signal-safe: atomics, the frame walk and clock_gettime only. */
+/* Copies the len bytes at sp, a multiple of 8, word by word: they belong to the interrupted
+ * frames, which a sanitized build poisons in part (its stack redzones), and reading them is
+ * nevertheless safe (the thread's own stack, mapped). Neither the sanitizer's checks nor its
+ * memcpy, which the compiler might call for a loop over plain pointers, may see it. */
+__attribute__((no_sanitize_address)) static void copy_stack(unsigned char *to, uintptr_t sp,
+                                                            size_t len)
+{
+	const volatile uint64_t *from = (const volatile uint64_t *)sp;
+	volatile uint64_t *out = (volatile uint64_t *)(void *)to;
+	for (size_t i = 0; i < len / 8; i++)
+		out[i] = from[i];
+}
+
+/* How many bytes from sp up lie in the thread's stack, at most SELF_STACK_BYTES and a multiple of
+ * 8; 0 when sp is elsewhere (a signal stack, a coroutine's) or misaligned (which compiled code does
+ * not leave, and copy_stack reads whole words). */
+static uint32_t stack_room(const sc__self_sampler *s, uintptr_t sp)
+{
+	if (sp < s->stack_lo || sp >= s->stack_hi || (sp & 7) != 0)
+		return 0;
+	uintptr_t room = s->stack_hi - sp;
+	if (room > SELF_STACK_BYTES)
+		room = SELF_STACK_BYTES;
+	return (uint32_t)(room & ~(uintptr_t)7);
+}
+
+/* Async-signal-safe: atomics, the frame walk, the stack copy and clock_gettime only. */
 static void record(sc__self_sampler *s, const ucontext_t *uc, int overrun)
 {
 	size_t i = atomic_load_explicit(&s->n_slots, memory_order_relaxed);
@@ -105,6 +141,9 @@ static void record(sc__self_sampler *s, const ucontext_t *uc, int overrun)
 		return;
 	}
 	size_t n = sc__fp_walk(uc, s->stack_lo, s->stack_hi, s->frames + used, SELF_MAX_FRAMES);
+	uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+	uint32_t copy = stack_room(s, sp);
+	copy_stack(s->stacks[i], sp, copy);
 	s->slots[i] = (slot){
 	    .time_ns = mono_ns(),
 	    .first = used,
@@ -113,6 +152,9 @@ static void record(sc__self_sampler *s, const ucontext_t *uc, int overrun)
 	    .weight = 1 + (uint32_t)(overrun < 0             ? 0
 	                             : overrun > MAX_OVERRUN ? MAX_OVERRUN
 	                                                     : overrun),
+	    .stack_len = copy,
+	    .rsp = sp,
+	    .rbp = (uint64_t)uc->uc_mcontext.gregs[REG_RBP],
 	};
 	atomic_store_explicit(&s->n_frames, used + n, memory_order_relaxed);
 	atomic_store_explicit(&s->n_slots, i + 1, memory_order_release);
@@ -155,8 +197,8 @@ static int stack_bounds(uintptr_t *lo, uintptr_t *hi)
 }
 
 /* Reserves the buffer: slots for SELF_SECONDS of CPU time, SELF_AVG_FRAMES frames per slot on
- * average (about 30 MiB of address space at 997 Hz, only touched as samples arrive); touches the
- * first SELF_PREFAULT_S seconds' worth. */
+ * average and a stack copy per slot (about 50 MiB of address space at 997 Hz, 432 bytes a slot,
+ * only touched as samples arrive); touches the first SELF_PREFAULT_S seconds' worth. */
 static int buffer_new(sc__self_sampler *s)
 {
 	/* The kernel sends at most one signal per tick (HZ <= 1000), counting the periods beyond
@@ -167,7 +209,8 @@ static int buffer_new(sc__self_sampler *s)
 	size_t slot_bytes = cap * sizeof(slot);
 	slot_bytes = (slot_bytes + 63) & ~(size_t)63;
 	size_t frame_cap = cap * SELF_AVG_FRAMES;
-	s->map_bytes = slot_bytes + frame_cap * sizeof(uint64_t);
+	size_t frame_bytes = frame_cap * sizeof(uint64_t);
+	s->map_bytes = slot_bytes + frame_bytes + cap * (size_t)SELF_STACK_BYTES;
 	void *map = mmap(NULL, s->map_bytes, PROT_READ | PROT_WRITE,
 	                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (map == MAP_FAILED)
@@ -177,6 +220,7 @@ static int buffer_new(sc__self_sampler *s)
 	s->cap_slots = cap;
 	s->frames = (uint64_t *)((char *)map + slot_bytes);
 	s->cap_frames = frame_cap;
+	s->stacks = (unsigned char(*)[SELF_STACK_BYTES])((char *)map + slot_bytes + frame_bytes);
 	double pre = ceil(signals_hz * SELF_PREFAULT_S);
 	size_t pre_slots = pre < (double)cap ? (size_t)pre : cap;
 	long page = sysconf(_SC_PAGESIZE);
@@ -186,6 +230,9 @@ static int buffer_new(sc__self_sampler *s)
 		c[off] = 0;
 	c = (volatile char *)s->frames;
 	for (size_t off = 0; off < pre_slots * SELF_AVG_FRAMES * sizeof(uint64_t); off += step)
+		c[off] = 0;
+	c = (volatile char *)s->stacks;
+	for (size_t off = 0; off < pre_slots * (size_t)SELF_STACK_BYTES; off += step)
 		c[off] = 0;
 	return 0;
 }
@@ -355,6 +402,15 @@ int sc__self_sampler_stop(sc__self_sampler *s, sc__cpu_raw *raw)
 		int err =
 		    sc__cpu_raw_add_sample(raw, pid, (uint32_t)s->tid, sl->time_ns,
 		                           s->frames + sl->first, sl->n, sl->region, sl->weight);
+		/* With its stack copy (when the store kept the sample): DWARF numbering, rbp 6,
+		 * rsp 7, rip 16. */
+		if (!err && sl->stack_len && sl->n) {
+			uint64_t regs[SC__CPU_NREGS] = {0};
+			regs[6] = sl->rbp;
+			regs[7] = sl->rsp;
+			regs[16] = s->frames[sl->first];
+			err = sc__cpu_raw_add_user_stack(raw, regs, s->stacks[i], sl->stack_len);
+		}
 		if (err)
 			return err;
 	}

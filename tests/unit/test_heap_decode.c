@@ -139,6 +139,30 @@ static void rec_cpu(stream *s, uint32_t tid, uint32_t periods, uint64_t t_ns, ui
 		put64(s, frames[i]);
 }
 
+/* A CPU record with the registers and stack copy after its frames (struct heap_cpu_stack): len
+ * bytes of stack, the pattern 0x40, 0x41, ... (len a multiple of 8), and `extra` bytes more, as
+ * a later version might append. */
+static void rec_cpu_stack(stream *s, uint32_t tid, uint32_t periods, uint64_t t_ns, uint32_t n,
+                          const uint64_t *frames, uint64_t rsp, uint64_t rbp, uint64_t rip,
+                          uint32_t len, uint32_t extra)
+{
+	rec(s, HEAP_REC_CPU, (uint16_t)(24 + 8 * n + 32 + len + extra), n);
+	put32(s, tid);
+	put32(s, periods);
+	put64(s, t_ns);
+	for (uint32_t i = 0; i < n; i++)
+		put64(s, frames[i]);
+	put64(s, rsp);
+	put64(s, rbp);
+	put64(s, rip);
+	put32(s, len);
+	put32(s, 0);
+	for (uint32_t i = 0; i < len; i++)
+		put(s, (uint8_t)(0x40 + i), 1);
+	for (uint32_t i = 0; i < extra; i++)
+		put(s, 0xee, 1);
+}
+
 static void rec_cpu_state(stream *s, uint32_t state, int32_t error, uint64_t period_ns,
                           uint64_t t_ns)
 {
@@ -872,6 +896,41 @@ static void test_malformed(void)
 	EXPECT_ERROR(&s, "heap records, byte 128: CPU_STATE record of 24 bytes, shorter than its "
 	                 "32-byte minimum");
 
+	/* The registers and stack copy after the frames: cut short, too long, beyond the record. */
+	s = (stream){0};
+	batch_begin(&s, 700, 1);
+	rec(&s, HEAP_REC_CPU, 40, 1);
+	put32(&s, 700);
+	put32(&s, 1);
+	put64(&s, 5);
+	put64(&s, 0x1000);
+	put64(&s, 0x7ffc0000); /* rsp, and nothing more */
+	batch_end(&s);
+	EXPECT_ERROR(&s,
+	             "heap records, byte 128: CPU record has 8 bytes after its 1 frames, too few "
+	             "for the 32 of its registers");
+
+	s = (stream){0};
+	batch_begin(&s, 700, 1);
+	rec_cpu_stack(&s, 700, 1, 5, 1, frames, 0x7ffc0000, 0x7ffc0100, 0x1000, 136, 0);
+	batch_end(&s);
+	EXPECT_ERROR(&s,
+	             "heap records, byte 128: CPU record with a stack copy of 136 bytes (at most "
+	             "128)");
+
+	s = (stream){0};
+	batch_begin(&s, 700, 1);
+	rec_cpu_stack(&s, 700, 1, 5, 2, frames, 0x7ffc0000, 0x7ffc0100, 0x1000, 64, 0);
+	batch_end(&s);
+	/* The record (136 bytes) says 64 stack bytes but holds 56: its size and its batch's
+	 * length shrunk by 8. */
+	s.buf[s.batch_at + 16 + 2] = (uint8_t)(s.buf[s.batch_at + 16 + 2] - 8);
+	s.buf[s.batch_at + 8] = (uint8_t)(s.buf[s.batch_at + 8] - 8);
+	s.len -= 8;
+	EXPECT_ERROR(&s,
+	             "heap records, byte 128: CPU record of 128 bytes cannot hold 2 frames and 64 "
+	             "stack bytes");
+
 	/* A sample cut short by the end of the stream: the batch is never decoded. */
 	s = (stream){0};
 	batch_begin(&s, 700, 0);
@@ -1366,6 +1425,145 @@ static int write_file(const char *dir, const char *name, const stream *s)
 	return 0;
 }
 
+/* ---- CPU samples with their stack copy (the leaf fix-up) ------------------------------------ */
+
+/* pid 610: a sample with the whole 128-byte copy, one whose copy the stack's end cut to 16 bytes,
+ * one with registers but no bytes (rsp off the thread's stack), one from an older shim (frames
+ * only) and one with 8 bytes a later version appended. */
+static void build_cpu_stack(stream *s)
+{
+	const uint64_t leaf[] = {0x555555555189, 0x7ffff7dd0d90};
+	batch_begin(s, 610, 0);
+	rec_hello(s, 0, 1, 0, 4096, 100);
+	rec_module(s, 0x555555554000, 0x555555555000, 0x555555556000, "/bin/app");
+	rec_cpu_state(s, HEAP_CPU_ON, 0, 1003009, 150);
+	batch_end(s);
+	batch_begin(s, 610, 1);
+	rec_cpu_stack(s, 610, 2, 200, 2, leaf, 0x7ffffffde0a8, 0x7ffffffde0d0, 0x555555555189, 128,
+	              0);
+	batch_end(s);
+	batch_begin(s, 610, 2);
+	rec_cpu_stack(s, 611, 1, 300, 1, leaf, 0x7ffff75feff0, 0, 0x555555555189, 16, 0);
+	rec_cpu_stack(s, 611, 1, 400, 1, leaf, 0x7ffff0001000, 0x7ffff0001040, 0x555555555189, 0,
+	              0);
+	rec_cpu(s, 610, 1, 500, 2, leaf);
+	rec_cpu_stack(s, 610, 1, 600, 2, leaf, 0x7ffffffde0a8, 0x7ffffffde0d0, 0x555555555189, 8,
+	              8);
+	batch_end(s);
+}
+
+/* Sample i carries a user stack with exactly these registers (DWARF numbering: rbp 6, rsp 7,
+ * rip 16, every other one 0) and len bytes of the 0x40, 0x41, ... pattern. */
+static void check_user_stack(const sc__cpu_raw *raw, size_t i, uint64_t rsp, uint64_t rbp,
+                             uint64_t rip, uint32_t len)
+{
+	CHECK(i < raw->n_samples);
+	if (i >= raw->n_samples)
+		return;
+	const sc__cpu_sample *c = &raw->samples[i];
+	CHECK(c->user_index < raw->n_user);
+	if (c->user_index >= raw->n_user)
+		return;
+	const sc__cpu_user_stack *u = &raw->user[c->user_index];
+	for (size_t r = 0; r < SC__CPU_NREGS; r++) {
+		uint64_t want = r == 6 ? rbp : r == 7 ? rsp : r == 16 ? rip : 0;
+		if (u->regs[r] != want)
+			fprintf(stderr, "sample %zu: regs[%zu] %#llx, expected %#llx\n", i, r,
+			        (unsigned long long)u->regs[r], (unsigned long long)want);
+		CHECK_INT(u->regs[r], want);
+	}
+	CHECK_INT(u->stack_len, len);
+	bool bytes_ok = u->stack_off + u->stack_len <= raw->n_stack_bytes;
+	for (uint32_t k = 0; bytes_ok && k < u->stack_len; k++)
+		bytes_ok = raw->stack_bytes[u->stack_off + k] == (uint8_t)(0x40 + k);
+	CHECK(bytes_ok);
+}
+
+static void test_cpu_stack(void)
+{
+	static stream s;
+	s = (stream){0};
+	build_cpu_stack(&s);
+	/* The records' sizes: 24 + 16 (2 frames) + 32 + 128 = 200 with the whole copy; then 80
+	 * (16 bytes), 64 (none), 40 (an older shim's) and 88 (8 bytes and 8 appended). The batch
+	 * of HELLO, MODULE and CPU_STATE takes 128. */
+	CHECK_INT(s.len, 128 + (16 + 200) + (16 + 80 + 64 + 40 + 88));
+	const uint64_t leaf[] = {0x555555555189, 0x7ffff7dd0d90};
+	const size_t chunks[] = {0, 1, 13};
+	for (size_t c = 0; c < 3; c++) {
+		sc__heap_agg *a = NULL;
+		CHECK_INT(sc__heap_agg_new(&a), 0);
+		CHECK_INT(feed(a, &s, chunks[c]), 0);
+		sc__cpu_raw raw;
+		sc__cpu_raw_init(&raw);
+		CHECK_INT(sc__heap_agg_take_cpu(a, &raw), 0);
+		CHECK_INT(raw.n_samples, 5);
+		CHECK_INT(raw.n_user, 3);
+		CHECK_INT(raw.n_stack_bytes, 128 + 16 + 8);
+		CHECK_INT(sc__cpu_raw_weight(&raw), 6);
+		for (size_t i = 0; i < raw.n_samples && i < 5; i++) {
+			const sc__cpu_sample *x = &raw.samples[i];
+			CHECK_INT(x->pid, 610);
+			CHECK_INT(x->tid, i == 1 || i == 2 ? 611 : 610);
+			CHECK_INT(x->time_ns, 200 + 100 * i);
+			CHECK_INT(x->n_frames, i == 1 || i == 2 ? 1 : 2);
+			CHECK_INT(x->weight, i == 0 ? 2 : 1);
+			CHECK_INT(raw.frames[x->first_frame], leaf[0]);
+		}
+		check_user_stack(&raw, 0, 0x7ffffffde0a8, 0x7ffffffde0d0, 0x555555555189, 128);
+		check_user_stack(&raw, 1, 0x7ffff75feff0, 0, 0x555555555189, 16);
+		/* No bytes, nothing to read a return address from: no user stack; an older
+		 * shim's record has none either. */
+		if (raw.n_samples == 5) {
+			CHECK(raw.samples[2].user_index == SIZE_MAX);
+			CHECK(raw.samples[3].user_index == SIZE_MAX);
+		}
+		check_user_stack(&raw, 4, 0x7ffffffde0a8, 0x7ffffffde0d0, 0x555555555189, 8);
+		sc__cpu_raw_release(&raw);
+		sc__heap_agg_free(a);
+	}
+
+	/* take_cpu honours the caller's store: into one that already holds a sample the samples
+	 * are appended; into one with a small bound they are thinned, their weight kept. */
+	sc__heap_agg *a = NULL;
+	CHECK_INT(sc__heap_agg_new(&a), 0);
+	CHECK_INT(feed(a, &s, 0), 0);
+	sc__cpu_raw raw;
+	sc__cpu_raw_init(&raw);
+	CHECK_INT(sc__cpu_raw_add_sample(&raw, 1, 1, 1, leaf, 1, -1, 1), 0);
+	CHECK_INT(sc__heap_agg_take_cpu(a, &raw), 0);
+	CHECK_INT(raw.n_samples, 6);
+	CHECK_INT(raw.n_user, 3);
+	CHECK_INT(sc__cpu_raw_weight(&raw), 7);
+	check_user_stack(&raw, 1, 0x7ffffffde0a8, 0x7ffffffde0d0, 0x555555555189, 128);
+	sc__cpu_raw_release(&raw);
+	sc__heap_agg_free(a);
+
+	static stream many;
+	many = (stream){0};
+	batch_begin(&many, 610, 0);
+	rec_hello(&many, 0, 1, 0, 4096, 100);
+	batch_end(&many);
+	for (uint32_t i = 0; i < 200; i++) {
+		batch_begin(&many, 610, i + 1);
+		rec_cpu_stack(&many, 610, 1, 200 + i, 2, leaf, 0x7ffffffde0a8, 0x7ffffffde0d0,
+		              0x555555555189, 128, 0);
+		batch_end(&many);
+	}
+	CHECK_INT(sc__heap_agg_new(&a), 0);
+	CHECK_INT(feed(a, &many, 0), 0);
+	sc__cpu_raw_init(&raw);
+	raw.max_bytes = 4096;
+	CHECK_INT(sc__heap_agg_take_cpu(a, &raw), 0);
+	printf("200 samples with stack copies into a 4 KiB store: %zu kept, %zu bytes, one in %u\n",
+	       raw.n_samples, sc__cpu_raw_bytes(&raw), raw.stride);
+	CHECK(sc__cpu_raw_bytes(&raw) <= 4096);
+	CHECK(raw.n_samples > 0 && raw.n_samples < 200);
+	CHECK_INT(sc__cpu_raw_weight(&raw), 200);
+	sc__cpu_raw_release(&raw);
+	sc__heap_agg_free(a);
+}
+
 /* --write-fixtures FIXTURE_DIR CORPUS_DIR: the fixture file and the fuzzer's seed corpus. */
 static int write_fixtures(const char *fixture_dir, const char *corpus_dir)
 {
@@ -1393,6 +1591,9 @@ static int write_fixtures(const char *fixture_dir, const char *corpus_dir)
 	s = (stream){0};
 	build_cpu(&s);
 	rc |= write_file(corpus_dir, "cpu_samples", &s);
+	s = (stream){0};
+	build_cpu_stack(&s);
+	rc |= write_file(corpus_dir, "cpu_stack_copy", &s);
 	return rc;
 }
 
@@ -1413,5 +1614,6 @@ int main(int argc, char **argv)
 	test_bad_counters();
 	test_fixture();
 	test_cpu();
+	test_cpu_stack();
 	return CHECK_DONE();
 }

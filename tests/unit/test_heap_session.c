@@ -779,6 +779,46 @@ static void test_check_executable(void)
 	}
 }
 
+/* cpu_ratio's work_three is a leaf GCC builds without a frame: the frame pointers alone skip
+ * main, its caller. Each sample's registers and 128 bytes of stack put it back when the builder
+ * reads the CFI: every stack ending in work_three has main directly above it. */
+static void test_cpu_timer_leaf_caller(void)
+{
+	char *argv[] = {target("cpu_ratio"), "3000", NULL};
+	cpu_run r;
+	run_sampled(argv, 997, false, &r);
+	CHECK_INT(r.exit_status, 0);
+	CHECK_INT(r.status_rc, 0);
+	/* Every sample came with its copy: the main thread's stack is known to the shim. */
+	size_t copies = 0;
+	for (size_t i = 0; i < r.raw.n_samples; i++)
+		copies += r.raw.samples[i].user_index != SIZE_MAX;
+	CHECK_INT(copies, r.raw.n_samples);
+	sc__cpu_build_options o = {
+	    .sampler = "timer", .call_graph = "fp", .rate_hz = 997, .duration_s = NAN};
+	sc_cpu_profile cpu;
+	CHECK_INT(sc__cpu_profile_build(&r.raw, &o, &cpu, NULL, 0), 0);
+	sc__cpu_raw_release(&r.raw);
+	uint64_t leaf = 0, under_main = 0;
+	for (size_t i = 0; i < cpu.n_stacks; i++) {
+		const sc_cpu_stack *st = &cpu.stacks[i];
+		size_t n = st->n_frames;
+		if (n == 0 || strcmp(st->frames[n - 1], "work_three") != 0)
+			continue;
+		leaf += st->samples;
+		if (n >= 2 && strcmp(st->frames[n - 2], "main") == 0)
+			under_main += st->samples;
+		else
+			printf("  a work_three stack without main above: %s (%llu)\n",
+			       n >= 2 ? st->frames[n - 2] : "-", (unsigned long long)st->samples);
+	}
+	printf("cpu_ratio 3000: %llu samples in work_three, %llu with main directly above\n",
+	       (unsigned long long)leaf, (unsigned long long)under_main);
+	CHECK(leaf >= 50);
+	CHECK_INT(under_main, leaf);
+	sc__cpu_profile_release(&cpu);
+}
+
 int main(void)
 {
 	if (targets_setup("test_heap_session") != 0)
@@ -798,6 +838,7 @@ int main(void)
 	test_cpu_timer_single();
 	test_cpu_timer_threads();
 	test_cpu_timer_own_sigprof();
+	test_cpu_timer_leaf_caller();
 	const char *files[] = {"script.sh", "static.sh", "nested.sh", "data.txt"};
 	targets_teardown(files, sizeof files / sizeof files[0]);
 	return CHECK_DONE();

@@ -314,6 +314,93 @@ static bool named(const char *function, const char *name)
 	       (function[n] == '\0' || function[n] == '.');
 }
 
+/* ---- the leaf's caller ---------------------------------------------------------------------- */
+
+/* A leaf without a frame of its own: rbp stays its caller's, so the frame-pointer walk goes from
+ * the leaf straight to its caller's caller. Built so whatever the flags (omit-frame-pointer), and
+ * with nothing on the stack at -O2 but the return address, which the CFI finds at rsp. */
+static volatile uint64_t leaf_sink;
+
+__attribute__((noinline, optimize("omit-frame-pointer"))) static void frameless_leaf(uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++)
+		leaf_sink += i;
+}
+
+/* The leaf's caller, with a frame (-fno-omit-frame-pointer): the walk skips it without the fix-up.
+ * The call is not its last instruction, so it is no tail call. */
+__attribute__((noinline)) static uint64_t leaf_caller(uint64_t n)
+{
+	frameless_leaf(n);
+	return leaf_sink;
+}
+
+static bool last_named(const sc_cpu_stack *st, size_t from_end, const char *name)
+{
+	return st->n_frames > from_end && named(st->frames[st->n_frames - 1 - from_end], name);
+}
+
+/* The in-process sampler copies 128 bytes of stack with each sample, so the builder puts the
+ * frameless leaf's caller back: every stack ending in frameless_leaf has leaf_caller right above
+ * it, where the frame pointers alone say test_leaf_caller. */
+static void test_leaf_caller(void)
+{
+	sc__self_sampler *s;
+	char why[256];
+	int err = sc__self_sampler_start(997, NULL, &s, why, sizeof why);
+	CHECK_INT(err, 0);
+	if (err) {
+		fprintf(stderr, "start: %s\n", why);
+		return;
+	}
+	uint64_t got = 0;
+	for (int i = 0; i < 100; i++)
+		got += leaf_caller(2 * iters_per_ms);
+	sc__cpu_raw raw;
+	sc__cpu_raw_init(&raw);
+	CHECK_INT(sc__self_sampler_stop(s, &raw), 0);
+	sc__self_sampler_free(s);
+	CHECK(got > 0 || leaf_sink == 0);
+	/* Each sample carries its stack copy: rsp, rbp and rip, and 128 bytes from rsp up. */
+	size_t copies = 0;
+	bool regs_ok = true;
+	for (size_t i = 0; i < raw.n_samples; i++) {
+		const sc__cpu_sample *x = &raw.samples[i];
+		if (x->user_index == SIZE_MAX)
+			continue;
+		const sc__cpu_user_stack *u = &raw.user[x->user_index];
+		copies++;
+		regs_ok = regs_ok && u->stack_len == 128 &&
+		          u->regs[16] == raw.frames[x->first_frame] && u->regs[7] != 0 &&
+		          u->regs[7] % 8 == 0;
+	}
+	CHECK_INT(copies, raw.n_samples);
+	CHECK(regs_ok);
+	sc__cpu_build_options o = {
+	    .sampler = "timer", .call_graph = "fp", .rate_hz = 997, .duration_s = NAN};
+	sc_cpu_profile cpu;
+	CHECK_INT(sc__cpu_profile_build(&raw, &o, &cpu, NULL, 0), 0);
+	sc__cpu_raw_release(&raw);
+	uint64_t leaf = 0, under_caller = 0;
+	for (size_t i = 0; i < cpu.n_stacks; i++) {
+		const sc_cpu_stack *st = &cpu.stacks[i];
+		if (!last_named(st, 0, "frameless_leaf"))
+			continue;
+		leaf += st->samples;
+		if (last_named(st, 1, "leaf_caller"))
+			under_caller += st->samples;
+		else
+			printf("leaf stack without its caller: %s <- %s (%llu)\n",
+			       st->n_frames > 1 ? st->frames[st->n_frames - 2] : "-",
+			       st->frames[st->n_frames - 1], (unsigned long long)st->samples);
+	}
+	printf("leaf: %llu samples in frameless_leaf, %llu with leaf_caller directly above\n",
+	       (unsigned long long)leaf, (unsigned long long)under_caller);
+	CHECK(leaf >= 100);
+	CHECK_INT(under_caller, leaf);
+	sc__cpu_profile_release(&cpu);
+}
+
 static const sc_region_stats *region_named(const sc_profile *p, const char *name)
 {
 	for (size_t i = 0; i < p->n_regions; i++)
@@ -484,6 +571,7 @@ int main(void)
 	test_region_slot();
 	test_errno_and_syscalls();
 	test_sigprof_disposition();
+	test_leaf_caller();
 	test_profile_regions();
 	test_profile_own_handler();
 	test_profile_nested();
