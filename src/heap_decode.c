@@ -669,13 +669,15 @@ static void apply_leak(proc *p, const uint8_t *r, const struct heap_record *h)
 		p->sites[i].lost_bytes += (double)m.size;
 }
 
-/* The most timer periods one CPU record may stand for (heap_wire.h, struct heap_rec_cpu). */
-#define CPU_MAX_PERIODS 1000u
+/* The most timer periods one CPU record may stand for (heap_wire.h, struct heap_rec_cpu): a
+ * minute of CPU time at 10 kHz. The shim weighs each sample by the thread's CPU time since its
+ * last one, so a long gap is real, but a record claiming more is garbage. */
+#define CPU_MAX_PERIODS 600000u
 
 /* A sample that stands for several timer periods weighs that many, so that weights stay
- * proportional to CPU time (heap_wire.h). A thread that kept SIGPROF blocked for long could claim
- * a huge overrun: it is capped. The registers and stack copy (check_cpu_stack let them through)
- * go with it, in DWARF numbering, for the builder's leaf fix-up. */
+ * proportional to CPU time (heap_wire.h). A record claiming more than CPU_MAX_PERIODS is capped.
+ * The registers and stack copy (check_cpu_stack let them through) go with it, in DWARF numbering,
+ * for the builder's leaf fix-up. */
 static int apply_cpu(sc__heap_agg *a, const proc *p, const uint8_t *r, const struct heap_record *h)
 {
 	struct heap_rec_cpu m;

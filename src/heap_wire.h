@@ -253,10 +253,11 @@ enum { HEAP_EXIT_NORMAL = 1, HEAP_EXIT_UNDERSCORE = 2, HEAP_EXIT_EXEC = 3 };
 struct heap_rec_cpu {
 	struct heap_record h;
 	uint32_t tid;
-	/* The timer periods the sample stands for, 1 + the timer's overrun: the kernel checks CPU
-	 * timers at its tick (CONFIG_HZ, 250 on many kernels), so a period shorter than a tick
-	 * expires several times between two signals. The collector counts the sample that many
-	 * times, so samples stay proportional to CPU time whatever the tick. */
+	/* The timer periods the sample stands for: the thread's CPU time since its previous sample,
+	 * in whole periods (at least 1; the remainder carries to the next). The kernel checks CPU
+	 * timers only at its tick (CONFIG_HZ, 250 on many kernels) and only for the thread then on
+	 * the CPU, so signals come late and unevenly; the collector weighs the sample by this, so
+	 * that weights add up to the CPU time whatever the tick and the load. */
 	uint32_t periods;
 	uint64_t t_ns; /* CLOCK_MONOTONIC, as start_ns and ALLOC's t_ns */
 };

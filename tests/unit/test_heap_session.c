@@ -570,8 +570,8 @@ static void test_cpu_timer_threads(void)
 	CHECK_INT(r.exit_status, 7);
 	CHECK_INT(r.status_rc, 0);
 	double expected = r.cpu_s * 997;
-	printf("cpu_two_threads 150: %zu samples, cpu %.3f s, expected %.0f\n", r.raw.n_samples,
-	       r.cpu_s, expected);
+	printf("cpu_two_threads 150: %zu samples weighing %llu, cpu %.3f s, expected %.0f\n",
+	       r.raw.n_samples, (unsigned long long)sc__cpu_raw_weight(&r.raw), r.cpu_s, expected);
 	/* A sample standing for several timer periods weighs that many. */
 	CHECK(sc__cpu_raw_weight(&r.raw) >= 0.9 * expected &&
 	      sc__cpu_raw_weight(&r.raw) <= 1.1 * expected);
