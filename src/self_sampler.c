@@ -72,6 +72,10 @@ typedef struct slot {
 
 struct sc__self_sampler {
 	double rate_hz;
+	/* The thread's CPU clock at its last sample and what no sample has claimed yet (see
+	 * periods_since); written by the handler and by start/stop, never at the same time. */
+	int64_t period_ns;
+	int64_t cpu_last_ns, cpu_carry_ns;
 	pid_t tid;
 	uintptr_t stack_lo, stack_hi;
 	const volatile int32_t *region_slot;
@@ -131,6 +135,38 @@ static uint32_t stack_room(const sc__self_sampler *s, uintptr_t sp)
 	return (uint32_t)(room & ~(uintptr_t)7);
 }
 
+static int64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) /* async-signal-safe (POSIX) */
+		return -1;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/*
+ * The periods a sample stands for: the thread's CPU time since its last sample, in whole periods
+ * (at least 1, the remainder carried), as the heap shim's timer sampler weighs them
+ * (preload/shim_cpu.c says why: on a busy machine the kernel's tick-bound checks send few signals,
+ * and the overrun count does not make up for them). The overrun serves when the clock fails.
+ */
+static uint32_t periods_since(sc__self_sampler *s, int overrun)
+{
+	int64_t now = thread_cpu_ns();
+	if (now < 0 || s->cpu_last_ns < 0)
+		return 1 + (uint32_t)(overrun < 0             ? 0
+		                      : overrun > MAX_OVERRUN ? MAX_OVERRUN
+		                                              : overrun);
+	int64_t avail = now - s->cpu_last_ns + s->cpu_carry_ns;
+	int64_t periods = avail / s->period_ns;
+	if (periods < 1)
+		periods = 1;
+	if (periods > UINT32_MAX / 2)
+		periods = UINT32_MAX / 2;
+	s->cpu_carry_ns = avail - periods * s->period_ns;
+	s->cpu_last_ns = now;
+	return (uint32_t)periods;
+}
+
 /* Async-signal-safe: atomics, the frame walk, the stack copy and clock_gettime only. */
 static void record(sc__self_sampler *s, const ucontext_t *uc, int overrun)
 {
@@ -149,9 +185,7 @@ static void record(sc__self_sampler *s, const ucontext_t *uc, int overrun)
 	    .first = used,
 	    .n = (uint32_t)n,
 	    .region = s->region_slot ? *s->region_slot : -1,
-	    .weight = 1 + (uint32_t)(overrun < 0             ? 0
-	                             : overrun > MAX_OVERRUN ? MAX_OVERRUN
-	                                                     : overrun),
+	    .weight = periods_since(s, overrun),
 	    .stack_len = copy,
 	    .rsp = sp,
 	    .rbp = (uint64_t)uc->uc_mcontext.gregs[REG_RBP],
@@ -341,6 +375,9 @@ int sc__self_sampler_start(double rate_hz, const volatile int32_t *region_slot,
 	its.it_interval.tv_sec = (time_t)(period_ns / 1e9);
 	its.it_interval.tv_nsec = (long)fmod(period_ns, 1e9);
 	its.it_value = its.it_interval;
+	s->period_ns = period_ns < 1 ? 1 : (int64_t)period_ns;
+	s->cpu_last_ns = thread_cpu_ns();
+	s->cpu_carry_ns = 0;
 	if (timer_settime(s->timer, 0, &its, NULL) != 0) {
 		int e = errno;
 		sc__self_sampler_free(s);
@@ -396,6 +433,17 @@ int sc__self_sampler_stop(sc__self_sampler *s, sc__cpu_raw *raw)
 {
 	disarm(s);
 	size_t n = atomic_load_explicit(&s->n_slots, memory_order_acquire);
+	/* The CPU time since the last sample goes to it: no signal will claim it now (the thread
+	 * was last seen there). Only the sampled thread can read its own CPU clock. */
+	if (n > 0 && s->cpu_last_ns >= 0 && (pid_t)gettid() == s->tid) {
+		int64_t now = thread_cpu_ns();
+		int64_t tail =
+		    now > 0 ? (now - s->cpu_last_ns + s->cpu_carry_ns) / s->period_ns : 0;
+		if (tail > 0 && tail < UINT32_MAX / 2 - s->slots[n - 1].weight)
+			s->slots[n - 1].weight += (uint32_t)tail;
+		s->cpu_last_ns = now;
+		s->cpu_carry_ns = 0;
+	}
 	uint32_t pid = (uint32_t)getpid();
 	for (size_t i = 0; i < n; i++) {
 		const slot *sl = &s->slots[i];
