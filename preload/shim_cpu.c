@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cpu_weight.h"
 #include "fp_walk.h"
 #include "shim.h"
 
@@ -68,48 +69,9 @@ static struct cpu_timer cpu_timers[CPU_MAX_TIMERS];
 static __thread uint32_t my_slot;
 static __thread uintptr_t my_stack_lo, my_stack_hi;
 static __thread uint32_t my_tid;
-/* This thread's CPU clock at its last sample, and what of it no sample has claimed yet: each
- * sample weighs the whole periods of CPU time since the one before (see periods_since). */
-static __thread int64_t my_cpu_last_ns, my_cpu_carry_ns;
-
-static int64_t thread_cpu_ns(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
-		return -1;
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/*
- * The periods a sample stands for, read from the thread's CPU clock (clock_gettime is
- * async-signal-safe) rather than from the timer's overrun count. The kernel checks CPU timers only
- * at its tick, and only for the thread on the CPU then; on a busy machine a thread that keeps being
- * preempted between ticks had half its CPU time go unclaimed by any signal (measured: 103 to 147
- * periods for 300 of CPU time beside two busy processes, against 287-289 for perf_event). Weighing
- * each sample by the CPU time since the last one keeps the total equal to the thread's CPU time
- * however the signals come; the remainder carries over, and a sample always weighs at least one
- * period (borrowed from the next).
- */
-static uint32_t periods_since(int overrun)
-{
-	int64_t now = thread_cpu_ns();
-
-	if (now < 0 || my_cpu_last_ns <= 0) {
-		my_cpu_last_ns = now;
-		return overrun > 0 && overrun < INT32_MAX ? (uint32_t)overrun + 1 : 1;
-	}
-	int64_t avail = now - my_cpu_last_ns + my_cpu_carry_ns;
-	int64_t periods = avail / (int64_t)period_ns;
-
-	if (periods < 1)
-		periods = 1;
-	if (periods > UINT32_MAX / 2)
-		periods = UINT32_MAX / 2;
-	my_cpu_carry_ns = avail - periods * (int64_t)period_ns;
-	my_cpu_last_ns = now;
-	return (uint32_t)periods;
-}
+/* This thread's CPU clock at its last sample (cpu_weight.h: each sample weighs the CPU time since
+ * the one before, which the kernel's tick-bound timer signals alone do not tell). */
+static __thread sc__cpu_weigher my_weigher;
 
 /* ---- the functions we wrap ------------------------------------------------------------------- */
 
@@ -250,7 +212,7 @@ static void take_sample(const ucontext_t *uc, int overrun)
 	m.r.h.size = (uint16_t)size;
 	m.r.h.aux = (uint32_t)k;
 	m.r.tid = my_tid;
-	m.r.periods = periods_since(overrun);
+	m.r.periods = sc__cpu_weigher_sample(&my_weigher, overrun);
 	m.r.t_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 	m.b.magic = HEAP_BATCH_MAGIC;
 	m.b.pid = sc__g.pid;
@@ -270,17 +232,15 @@ static void take_sample(const ucontext_t *uc, int overrun)
  */
 static void claim_tail(void)
 {
-	if (my_last_len == 0 || my_cpu_last_ns <= 0 ||
-	    __atomic_load_n(&sc__g.streaming, __ATOMIC_RELAXED) != 1 || sc__g.pipe_broken)
+	if (my_last_len == 0 || __atomic_load_n(&sc__g.streaming, __ATOMIC_RELAXED) != 1 ||
+	    sc__g.pipe_broken)
 		return;
-	int64_t now = thread_cpu_ns();
-	int64_t periods =
-	    now > 0 ? (now - my_cpu_last_ns + my_cpu_carry_ns) / (int64_t)period_ns : 0;
-	if (periods < 1)
+	uint32_t periods = sc__cpu_weigher_tail(&my_weigher);
+	if (periods == 0)
 		return;
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	my_last.r.periods = periods < UINT32_MAX / 2 ? (uint32_t)periods : UINT32_MAX / 2;
+	my_last.r.periods = periods;
 	my_last.r.t_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 	my_last.b.seq = __atomic_fetch_add(&sc__g.seq, 1, __ATOMIC_RELAXED);
 	sc__stream_write(&my_last, my_last_len);
@@ -379,8 +339,7 @@ static int arm_thread(void)
 		err = errno;
 		goto out;
 	}
-	my_cpu_last_ns = thread_cpu_ns();
-	my_cpu_carry_ns = 0;
+	sc__cpu_weigher_start(&my_weigher, (int64_t)period_ns);
 	if (timer_settime(id, 0, &its, NULL) != 0) {
 		err = errno;
 		timer_delete(id);

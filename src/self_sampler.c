@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cpu_samples.h"
+#include "cpu_weight.h"
 #include "fp_walk.h"
 #include "internal.h"
 
@@ -29,10 +30,9 @@
  * not hold the sampler's own pages.
  *
  * The kernel checks CPU-time timers at its scheduler tick (CONFIG_HZ, often 250 Hz), not at the
- * exact expiry: at a rate above HZ a tick finds several periods expired, sends one signal and
- * counts the others as the timer's overrun (si_overrun). The sample then stands for all of them,
- * and stop adds it with weight 1 + overrun, so that the summed weight / rate stays the thread's
- * CPU time and the shares stay right; what a rate above HZ does not give is a finer resolution than
+ * exact expiry, and only for the thread on the CPU then: each sample therefore weighs the CPU time
+ * since the previous one (cpu_weight.h), so that the summed weight / rate stays the thread's CPU
+ * time and the shares stay right; what a rate above HZ does not give is a finer resolution than
  * the tick.
  *
  * One sampler runs at a time in a process, since the SIGPROF disposition is the process's: a
@@ -51,7 +51,6 @@
 #define SELF_SECONDS     120  /* CPU seconds of samples the buffer holds (at most 1000 a second) */
 #define SELF_MIN_SAMPLES 4096 /* slots at least, whatever the rate */
 #define SELF_PREFAULT_S  2    /* CPU seconds of samples whose pages are touched at start */
-#define MAX_OVERRUN      1000 /* a sample stands for at most this many periods more */
 /* Stack bytes copied per sample from the interrupted rsp up, for the builder's leaf fix-up (the
  * caller of a function caught before it made rbp its frame pointer): as the perf_event sampler's
  * fp mode copies (cpu_perf.c says why 128). */
@@ -72,10 +71,9 @@ typedef struct slot {
 
 struct sc__self_sampler {
 	double rate_hz;
-	/* The thread's CPU clock at its last sample and what no sample has claimed yet (see
-	 * periods_since); written by the handler and by start/stop, never at the same time. */
-	int64_t period_ns;
-	int64_t cpu_last_ns, cpu_carry_ns;
+	/* The sample weights (cpu_weight.h); written by the handler and by start/stop, never at
+	 * the same time. */
+	sc__cpu_weigher weigher;
 	pid_t tid;
 	uintptr_t stack_lo, stack_hi;
 	const volatile int32_t *region_slot;
@@ -135,38 +133,6 @@ static uint32_t stack_room(const sc__self_sampler *s, uintptr_t sp)
 	return (uint32_t)(room & ~(uintptr_t)7);
 }
 
-static int64_t thread_cpu_ns(void)
-{
-	struct timespec ts;
-	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) /* async-signal-safe (POSIX) */
-		return -1;
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/*
- * The periods a sample stands for: the thread's CPU time since its last sample, in whole periods
- * (at least 1, the remainder carried), as the heap shim's timer sampler weighs them
- * (preload/shim_cpu.c says why: on a busy machine the kernel's tick-bound checks send few signals,
- * and the overrun count does not make up for them). The overrun serves when the clock fails.
- */
-static uint32_t periods_since(sc__self_sampler *s, int overrun)
-{
-	int64_t now = thread_cpu_ns();
-	if (now < 0 || s->cpu_last_ns < 0)
-		return 1 + (uint32_t)(overrun < 0             ? 0
-		                      : overrun > MAX_OVERRUN ? MAX_OVERRUN
-		                                              : overrun);
-	int64_t avail = now - s->cpu_last_ns + s->cpu_carry_ns;
-	int64_t periods = avail / s->period_ns;
-	if (periods < 1)
-		periods = 1;
-	if (periods > UINT32_MAX / 2)
-		periods = UINT32_MAX / 2;
-	s->cpu_carry_ns = avail - periods * s->period_ns;
-	s->cpu_last_ns = now;
-	return (uint32_t)periods;
-}
-
 /* Async-signal-safe: atomics, the frame walk, the stack copy and clock_gettime only. */
 static void record(sc__self_sampler *s, const ucontext_t *uc, int overrun)
 {
@@ -185,7 +151,7 @@ static void record(sc__self_sampler *s, const ucontext_t *uc, int overrun)
 	    .first = used,
 	    .n = (uint32_t)n,
 	    .region = s->region_slot ? *s->region_slot : -1,
-	    .weight = periods_since(s, overrun),
+	    .weight = sc__cpu_weigher_sample(&s->weigher, overrun),
 	    .stack_len = copy,
 	    .rsp = sp,
 	    .rbp = (uint64_t)uc->uc_mcontext.gregs[REG_RBP],
@@ -375,9 +341,7 @@ int sc__self_sampler_start(double rate_hz, const volatile int32_t *region_slot,
 	its.it_interval.tv_sec = (time_t)(period_ns / 1e9);
 	its.it_interval.tv_nsec = (long)fmod(period_ns, 1e9);
 	its.it_value = its.it_interval;
-	s->period_ns = period_ns < 1 ? 1 : (int64_t)period_ns;
-	s->cpu_last_ns = thread_cpu_ns();
-	s->cpu_carry_ns = 0;
+	sc__cpu_weigher_start(&s->weigher, (int64_t)period_ns);
 	if (timer_settime(s->timer, 0, &its, NULL) != 0) {
 		int e = errno;
 		sc__self_sampler_free(s);
@@ -435,14 +399,10 @@ int sc__self_sampler_stop(sc__self_sampler *s, sc__cpu_raw *raw)
 	size_t n = atomic_load_explicit(&s->n_slots, memory_order_acquire);
 	/* The CPU time since the last sample goes to it: no signal will claim it now (the thread
 	 * was last seen there). Only the sampled thread can read its own CPU clock. */
-	if (n > 0 && s->cpu_last_ns >= 0 && (pid_t)gettid() == s->tid) {
-		int64_t now = thread_cpu_ns();
-		int64_t tail =
-		    now > 0 ? (now - s->cpu_last_ns + s->cpu_carry_ns) / s->period_ns : 0;
-		if (tail > 0 && tail < UINT32_MAX / 2 - s->slots[n - 1].weight)
-			s->slots[n - 1].weight += (uint32_t)tail;
-		s->cpu_last_ns = now;
-		s->cpu_carry_ns = 0;
+	if (n > 0 && (pid_t)gettid() == s->tid) {
+		uint32_t tail = sc__cpu_weigher_tail(&s->weigher);
+		if (tail < UINT32_MAX / 2 - s->slots[n - 1].weight)
+			s->slots[n - 1].weight += tail;
 	}
 	uint32_t pid = (uint32_t)getpid();
 	for (size_t i = 0; i < n; i++) {
